@@ -1,0 +1,128 @@
+"""The composition root: builds the engine, sessions, bus, storage and reference caches."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from cityops.cases.intake import IntakeEnv
+from cityops.cases.service import CaseEnv
+from cityops.catalog.service import CatalogSnapshot, load_snapshot
+from cityops.config import Settings
+from cityops.db import make_engine, make_sessionmaker
+from cityops.geo.index import GridIndex
+from cityops.kit.bus import MessageBus, UnitOfWork
+from cityops.kit.clock import Clock, SystemClock
+from cityops.kit.storage import BlobStorage, make_storage
+from cityops.org.service import load_grid_index
+from cityops.worktime.service import WorkCalendar, load_calendar
+
+T = TypeVar("T")
+
+# Reference data (grids, catalog, calendar) changes rarely but is read on every event.
+# Each process keeps it in memory and reloads it when this process changed it, or at
+# the latest after this many seconds when another process may have.
+REFERENCE_TTL_SECONDS = 30.0
+
+
+class ReferenceCache(Generic[T]):
+    """A value loaded from the database, kept until invalidated or older than the TTL."""
+
+    def __init__(self, load: Callable[[Session], T], ttl: float = REFERENCE_TTL_SECONDS):
+        self._load = load
+        self._ttl = ttl
+        self._value: T | None = None
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def get(self, session: Session) -> T:
+        value = self._value
+        if value is not None and time.monotonic() - self._loaded_at < self._ttl:
+            return value
+        with self._lock:
+            if self._value is None or time.monotonic() - self._loaded_at >= self._ttl:
+                self._value = self._load(session)
+                self._loaded_at = time.monotonic()
+            return self._value
+
+    def invalidate(self) -> None:
+        self._loaded_at = 0.0
+
+
+@dataclass
+class Context:
+    """Everything a request, job or command needs, built once per process."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    bus: MessageBus
+    storage: BlobStorage
+    clock: Clock
+    grids: ReferenceCache[GridIndex] = field(init=False)
+    catalog: ReferenceCache[CatalogSnapshot] = field(init=False)
+    calendar: ReferenceCache[WorkCalendar] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.grids = ReferenceCache(load_grid_index)
+        self.catalog = ReferenceCache(load_snapshot)
+        self.calendar = ReferenceCache(lambda s: load_calendar(s, self.settings))
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions(), self.bus)
+
+    def intake_env(self, session: Session, now: datetime) -> IntakeEnv:
+        """The reference data intake reads, from this process's caches."""
+        return IntakeEnv(
+            snapshot=self.catalog.get(session),
+            grids=self.grids.get(session),
+            calendar=self.calendar.get(session),
+            district_code=self.settings.district_code,
+            now=now,
+        )
+
+    def case_env(self, session: Session, now: datetime) -> CaseEnv:
+        """The reference data case services read, from this process's caches."""
+        return CaseEnv(
+            snapshot=self.catalog.get(session), calendar=self.calendar.get(session), now=now
+        )
+
+    def invalidate_reference(self) -> None:
+        """Forget the cached grids, catalog and calendar (after an import or an edit)."""
+        for cache in (self.grids, self.catalog, self.calendar):
+            cache.invalidate()
+
+
+def build_context(
+    settings: Settings,
+    *,
+    sessions: sessionmaker[Session] | None = None,
+    clock: Clock | None = None,
+    storage: BlobStorage | None = None,
+) -> Context:
+    """Wire the process: real adapters from settings unless a test passes its own."""
+    if sessions is None:
+        engine = make_engine(
+            settings.database_url,
+            synchronous=settings.sqlite_synchronous,
+            pool_size=settings.db_pool_size,
+        )
+        sessions = make_sessionmaker(engine)
+    else:
+        bind = sessions.kw["bind"]
+        engine = bind if isinstance(bind, Engine) else bind.engine
+    return Context(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        bus=MessageBus(),
+        storage=storage or make_storage(settings),
+        clock=clock or SystemClock(),
+    )

@@ -1,0 +1,125 @@
+"""`/api/v1/cases`: list and search, detail with steps, actions, attachments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi.responses import RedirectResponse, StreamingResponse
+
+from cityops.cases import service
+from cityops.cases.models import CaseAttachment
+from cityops.cases.schemas import ActionRequest, AttachmentRead, CaseDetail, CaseFilter, CaseRead
+from cityops.deps import ContextDep, NowDep, PersonDep, UowDep
+from cityops.errors import FieldProblem, NotFound, PayloadTooLarge
+from cityops.kit.pagination import Page, PageParams
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+ATTACHMENT_URL = "/api/v1/cases/{case_id}/attachments/{attachment_id}"
+
+
+def case_filter(
+    state: Annotated[list[str] | None, Query()] = None,
+    class_code: Annotated[list[str] | None, Query()] = None,
+    region: str | None = None,
+    department_id: int | None = None,
+    assignee_id: int | None = None,
+    overdue: bool | None = None,
+    needs_placement: bool | None = None,
+    source_kind: Annotated[list[str] | None, Query()] = None,
+    created_from: str | None = None,
+    created_to: str | None = None,
+    text: str | None = None,
+) -> CaseFilter:
+    return CaseFilter.model_validate({k: v for k, v in locals().items() if v is not None})
+
+
+@router.get("", summary="List and search cases")
+def list_cases(
+    context: ContextDep,
+    uow: UowDep,
+    principal: PersonDep,
+    now: NowDep,
+    filters: Annotated[CaseFilter, Depends(case_filter)],
+    page: Annotated[PageParams, Query()],
+) -> Page[CaseRead]:
+    """Cases you may see, newest first, filtered as asked."""
+    env = context.case_env(uow.session, now)
+    items, total = service.list_cases(uow.session, env, principal.actor, filters, page)
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/{case_id}", summary="A case with its steps")
+def get_case(
+    case_id: int, context: ContextDep, uow: UowDep, principal: PersonDep, now: NowDep
+) -> CaseDetail:
+    """The case, every step it took, its attachments and the actions you may take now."""
+    env = context.case_env(uow.session, now)
+    return service.detail(uow.session, env, principal.actor, case_id, ATTACHMENT_URL)
+
+
+@router.post("/{case_id}/actions", summary="Take an action on a case")
+def act(
+    case_id: int,
+    body: ActionRequest,
+    context: ContextDep,
+    uow: UowDep,
+    principal: PersonDep,
+    now: NowDep,
+) -> CaseDetail:
+    """Accept, file, dispatch, report handled, check, close... as your role allows."""
+    env = context.case_env(uow.session, now)
+    service.act(uow.session, env, principal.actor, case_id, body)
+    uow.commit()
+    return service.detail(uow.session, env, principal.actor, case_id, ATTACHMENT_URL)
+
+
+@router.post("/{case_id}/attachments", status_code=201, summary="Attach a photo or document")
+def upload(
+    case_id: int,
+    file: UploadFile,
+    context: ContextDep,
+    uow: UowDep,
+    principal: PersonDep,
+    now: NowDep,
+) -> AttachmentRead:
+    """Store a file for the case; name its id in the next action's `attachment_ids`."""
+    limit = context.settings.max_upload_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"files are limited to {limit} bytes",
+                              errors=[FieldProblem("file", f"at most {limit} bytes")])  # fmt: skip
+    row = service.add_attachment(
+        uow.session, context.storage, principal.actor, case_id,
+        filename=file.filename or "upload", content_type=file.content_type or "", data=data,
+        now=now,
+    )  # fmt: skip
+    uow.commit()
+    return AttachmentRead(
+        id=row.id, filename=row.filename, content_type=row.content_type, size=row.size,
+        sha256=row.sha256, uploaded_by=row.uploaded_by, uploaded_at=row.uploaded_at,
+        url=ATTACHMENT_URL.format(case_id=case_id, attachment_id=row.id),
+    )  # fmt: skip
+
+
+@router.get("/{case_id}/attachments/{attachment_id}", summary="Download an attachment")
+def download(
+    case_id: int, attachment_id: int, context: ContextDep, uow: UowDep, principal: PersonDep
+) -> StreamingResponse | RedirectResponse:
+    """The file's bytes, or a short-lived link to them in object storage."""
+    service.get_visible(uow.session, principal.actor, case_id)
+    row = uow.session.get(CaseAttachment, attachment_id)
+    if row is None or row.case_id != case_id:
+        raise NotFound(f"attachment {attachment_id} not found on case {case_id}")
+    url = context.storage.url(row.key, 300)
+    if url:
+        return RedirectResponse(url, status_code=307)
+    chunks: Iterator[bytes] = context.storage.open(row.key)
+    # RFC 6266/5987: Chinese file names travel percent-encoded in filename*.
+    disposition = f"inline; filename*=UTF-8''{quote(row.filename)}"
+    return StreamingResponse(
+        chunks, media_type=row.content_type, headers={"Content-Disposition": disposition}
+    )

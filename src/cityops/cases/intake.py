@@ -1,0 +1,454 @@
+"""Intake: signals become new cases or join an open case of the same problem.
+
+Built for batches: one query finds repeats, one finds merge candidates, one finds who is on
+duty, and new rows go in with multi-row INSERTs. A single event takes the same path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.orm import Session
+
+from cityops.catalog.models import DispatchTarget
+from cityops.catalog.service import CatalogSnapshot, match_rule
+from cityops.cases import repository
+from cityops.cases.events import CaseMerged, CaseOpened, CaseTransitioned
+from cityops.cases.models import Case, CaseStep
+from cityops.cases.sla import handling_due, stage_due
+from cityops.cases.workflow import Action, State
+from cityops.geo.index import GridIndex
+from cityops.ingest.models import SourceEvent
+from cityops.ingest.schemas import STAFF_KINDS, EventIn, EventResult
+from cityops.kit.bus import collect
+from cityops.worktime.service import WorkCalendar
+
+EARTH_RADIUS_M = 6_371_008.8
+# Merge candidates are bucketed in cells of this many degrees (about 1 km); a class's merge
+# radius larger than one cell widens the neighbourhood searched.
+CELL_DEG = 0.01
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A validated event ready for intake, with who sent it."""
+
+    index: int
+    event: EventIn
+    source: str
+    reporter_id: int | None
+    reporter_name: str
+    reporter_role: str
+
+
+@dataclass
+class IntakeEnv:
+    """The reference data intake reads, loaded once per batch (or cached per process)."""
+
+    snapshot: CatalogSnapshot
+    grids: GridIndex
+    calendar: WorkCalendar
+    district_code: str
+    now: datetime
+
+
+def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass
+class _Candidate:
+    case_id: int | None  # None until the new case of this batch is inserted
+    class_code: str
+    lon: float
+    lat: float
+    created_at: datetime
+    state: str
+    new_index: int | None = None  # position in the batch's new cases
+
+
+@dataclass
+class _MergeIndex:
+    """Open cases bucketed by class and cell, for nearest-within-radius lookups."""
+
+    cells: dict[tuple[str, int, int], list[_Candidate]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    def add(self, c: _Candidate) -> None:
+        key = (c.class_code, math.floor(c.lon / CELL_DEG), math.floor(c.lat / CELL_DEG))
+        self.cells[key].append(c)
+
+    def nearest(
+        self, class_code: str, lon: float, lat: float, radius_m: float, since: datetime
+    ) -> _Candidate | None:
+        reach = max(1, math.ceil(radius_m / 111_000 / CELL_DEG / max(0.2, math.cos(
+            math.radians(lat)))))  # fmt: skip
+        cx, cy = math.floor(lon / CELL_DEG), math.floor(lat / CELL_DEG)
+        best: _Candidate | None = None
+        best_d = radius_m
+        for dx in range(-reach, reach + 1):
+            for dy in range(-reach, reach + 1):
+                for c in self.cells.get((class_code, cx + dx, cy + dy), ()):
+                    if c.created_at < since:
+                        continue
+                    d = haversine_m(lon, lat, c.lon, c.lat)
+                    if d <= best_d:
+                        best, best_d = c, d
+        return best
+
+
+def _step(
+    *,
+    seq: int,
+    action: Action,
+    from_state: State | None,
+    to_state: State,
+    at: datetime,
+    actor_id: int | None,
+    actor_name: str,
+    actor_role: str,
+    rule: str | None = None,
+    department_id: int | None = None,
+    stage_due_at: datetime | None = None,
+    on_time: bool | None = None,
+    data: dict[str, Any] | None = None,
+    note: str = "",
+) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "action": action.value,
+        "from_state": from_state.value if from_state else None,
+        "to_state": to_state.value,
+        "at": at,
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "actor_role": actor_role,
+        "rule": rule,
+        "department_id": department_id,
+        "stage_due_at": stage_due_at,
+        "on_time": on_time,
+        "note": note,
+        "data": data or {},
+        "attachments": [],
+    }
+
+
+def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[EventResult]:
+    """Record each signal once and turn it into a new case or a merge; results in order.
+
+    The caller commits. Events are collected for publication after the commit.
+    """
+    now = env.now
+    results: dict[int, EventResult] = {}
+
+    # 1. Repeats: a (source, external_id) seen before returns its first result.
+    keys = [(s.source, s.event.external_id) for s in signals]
+    seen = repository.find_source_events(session, keys)
+    fresh: list[Signal] = []
+    first_in_batch: dict[tuple[str, str], int] = {}
+    repeated_in_batch: dict[int, int] = {}  # index → index of the first with the same key
+    for s, key in zip(signals, keys, strict=True):
+        if key in seen:
+            first, state = seen[key]
+            results[s.index] = _repeat(s.index, first, state)
+        elif key in first_in_batch:
+            repeated_in_batch[s.index] = first_in_batch[key]
+        else:
+            first_in_batch[key] = s.index
+            fresh.append(s)
+
+    # 2. Class codes must name an active class.
+    valid: list[Signal] = []
+    for s in fresh:
+        code = s.event.class_code
+        if code is not None and code not in env.snapshot.classes:
+            results[s.index] = EventResult(
+                index=s.index,
+                status="rejected",
+                errors=[{"path": "class_code", "message": f"unknown or inactive class {code}"}],
+            )
+        else:
+            valid.append(s)
+    if not valid:
+        return _ordered(results, signals, repeated_in_batch)
+
+    # 3. Grids, merge candidates and people on duty, one query each.
+    grid_codes = env.grids.locate_many(
+        [s.event.location.lon for s in valid], [s.event.location.lat for s in valid]
+    )
+    classes = {s.event.class_code for s in valid if s.event.class_code}
+    max_window = max(
+        (env.snapshot.classes[c].merge_window_minutes for c in classes), default=0
+    )
+    merge_index = _MergeIndex()
+    if classes:
+        for row in repository.open_cases_near(
+            session,
+            classes,
+            since=now - timedelta(minutes=max_window),
+            lons=[s.event.location.lon for s in valid],
+            lats=[s.event.location.lat for s in valid],
+            margin_deg=max(env.snapshot.classes[c].merge_radius_m for c in classes) / 90_000,
+        ):
+            merge_index.add(_Candidate(row.id, row.class_code or "", row.lon, row.lat,
+                                       row.created_at, row.state))  # fmt: skip
+    workers = repository.grid_workers_on_duty(
+        session, {g for g in grid_codes if g}, at=now
+    )
+    street_offices = repository.street_offices(session)
+
+    new_cases: list[dict[str, Any]] = []
+    new_steps: list[list[dict[str, Any]]] = []
+    new_events: list[dict[str, Any]] = []
+    event_case: list[tuple[int, _Candidate]] = []  # (position in new_events, target)
+    merges: dict[int, int] = defaultdict(int)
+
+    for s, grid in zip(valid, grid_codes, strict=True):
+        ev = s.event
+        lon, lat = ev.location.lon, ev.location.lat
+        code = ev.class_code
+        event_row = {
+            "source": s.source,
+            "external_id": ev.external_id,
+            "kind": ev.kind.value,
+            "class_code": code,
+            "lon": lon,
+            "lat": lat,
+            "occurred_at": ev.occurred_at,
+            "received_at": now,
+            "description": ev.description,
+            "address": ev.address,
+            "confidence": ev.confidence,
+            "evidence": [e.model_dump(mode="json") for e in ev.evidence],
+            "reporter_id": s.reporter_id,
+            "grid_code": grid,
+            "self_handled": ev.self_handled,
+        }
+        target = None
+        if code is not None and not ev.self_handled:
+            klass = env.snapshot.classes[code]
+            target = merge_index.nearest(
+                code, lon, lat, klass.merge_radius_m,
+                now - timedelta(minutes=klass.merge_window_minutes),
+            )  # fmt: skip
+        if target is not None:
+            event_row["outcome"] = "merged"
+            new_events.append(event_row)
+            event_case.append((len(new_events) - 1, target))
+            if target.case_id is not None:
+                merges[target.case_id] += 1
+            else:
+                assert target.new_index is not None
+                new_cases[target.new_index]["signal_count"] += 1
+            results[s.index] = EventResult(
+                index=s.index, status="merged", case_state=target.state, grid_code=grid,
+                needs_placement=grid is None,
+            )  # fmt: skip
+            continue
+
+        case_row, steps = _open_case(env, s, grid, workers, street_offices)
+        new_cases.append(case_row)
+        new_steps.append(steps)
+        cand = _Candidate(None, code or "", lon, lat, now, case_row["state"],
+                          new_index=len(new_cases) - 1)  # fmt: skip
+        if code is not None:
+            merge_index.add(cand)
+        event_row["outcome"] = "opened"
+        new_events.append(event_row)
+        event_case.append((len(new_events) - 1, cand))
+        results[s.index] = EventResult(
+            index=s.index, status="created", case_state=case_row["state"], grid_code=grid,
+            needs_placement=grid is None,
+        )  # fmt: skip
+
+    # 4. Write: cases (ids back in order), their steps, the event log, merge counts.
+    case_ids = repository.insert_cases(session, new_cases)
+    step_rows: list[dict[str, Any]] = []
+    for case_id, steps in zip(case_ids, new_steps, strict=True):
+        for st in steps:
+            st["case_id"] = case_id
+            step_rows.append(st)
+    step_ids = repository.insert_steps(session, step_rows)
+    for (pos, cand) in event_case:
+        if cand.case_id is None and cand.new_index is not None:
+            cand.case_id = case_ids[cand.new_index]
+        new_events[pos]["case_id"] = cand.case_id
+    event_ids = repository.insert_source_events(session, new_events)
+    for case_id, count in merges.items():
+        session.execute(
+            update(Case)
+            .where(Case.id == case_id)
+            .values(signal_count=Case.signal_count + count, updated_at=now,
+                    version=Case.version + 1)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+
+    # 5. Results and events for after the commit.
+    for pos, s in enumerate(valid):  # one event row per valid signal, in order
+        r = results[s.index]
+        r.event_id = event_ids[pos]
+        r.case_id = new_events[pos]["case_id"]
+        if r.status == "merged":
+            collect(session, CaseMerged(r.case_id or 0, r.event_id))
+    step_iter = iter(step_ids)
+    for case_id, row, steps in zip(case_ids, new_cases, new_steps, strict=True):
+        collect(session, CaseOpened(case_id, row["class_code"], row["region_code"], row["state"]))
+        for st in steps:
+            collect(session, CaseTransitioned(
+                case_id, next(step_iter), st["action"], st["from_state"], st["to_state"],
+                row["region_code"], row["department_id"], row["assignee_id"],
+            ))  # fmt: skip
+    return _ordered(results, signals, repeated_in_batch)
+
+
+def _open_case(
+    env: IntakeEnv,
+    s: Signal,
+    grid: str | None,
+    workers: dict[str, tuple[int, str]],
+    street_offices: dict[str, int],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The row of a new case and its steps: report, then whatever automation may do."""
+    ev, now, snapshot, calendar = s.event, env.now, env.snapshot, env.calendar
+    code = ev.class_code
+    klass = snapshot.classes[code] if code else None
+    staff = ev.kind in STAFF_KINDS
+    region_code = grid or env.district_code
+    state = State.REPORTED
+    row: dict[str, Any] = {
+        "class_code": code,
+        "family": klass.family if klass else "",
+        "urgency": klass.urgency if klass else "normal",
+        "state": state.value,
+        "description": ev.description,
+        "address": ev.address,
+        "lon": ev.location.lon,
+        "lat": ev.location.lat,
+        "grid_code": grid,
+        "region_code": region_code,
+        "needs_placement": grid is None,
+        "source_kind": ev.kind.value,
+        "source": s.source,
+        "reporter_id": s.reporter_id,
+        "needs_verification": not staff,
+        "verified": None,
+        "self_handled": False,
+        "department_id": None,
+        "assignee_id": None,
+        "pending_request": None,
+        "signal_count": 1,
+        "rework_count": 0,
+        "extension_count": 0,
+        "return_count": 0,
+        "created_at": now,
+        "reported_at": ev.occurred_at,
+        "filed_at": None,
+        "dispatched_at": None,
+        "handle_due_at": None,
+        "handled_at": None,
+        "closed_at": None,
+        "stage_started_at": now,
+        "stage_due_at": None,
+        "overdue": False,
+        "escalated_at": None,
+        "evaluation": None,
+        "updated_at": now,
+        "version": 1,
+    }
+    steps = [
+        _step(seq=1, action=Action.REPORT, from_state=None, to_state=state, at=now,
+              actor_id=s.reporter_id, actor_name=s.reporter_name, actor_role=s.reporter_role,
+              data={"source": s.source, "external_id": ev.external_id},
+              note=ev.description[:200])
+    ]  # fmt: skip
+
+    def advance(action: Action, to: State, rule: str | None, **data: Any) -> None:
+        nonlocal state
+        due = row["stage_due_at"]
+        steps.append(_step(
+            seq=len(steps) + 1, action=action, from_state=state, to_state=to, at=now,
+            actor_id=None if rule else s.reporter_id,
+            actor_name="系统" if rule else s.reporter_name,
+            actor_role="system" if rule else s.reporter_role,
+            rule=rule, department_id=data.get("department_id"), stage_due_at=due,
+            on_time=None if due is None else now <= due, data=data,
+        ))  # fmt: skip
+        state = to
+        row["state"] = to.value
+        row["stage_started_at"] = now
+        if to is not State.HANDLING:
+            row["stage_due_at"] = stage_due(snapshot, calendar, code, to, now)
+
+    row["stage_due_at"] = stage_due(snapshot, calendar, code, state, now)
+    if ev.self_handled and staff:
+        row["self_handled"] = True
+        row["verified"] = True
+        advance(Action.SELF_HANDLE, State.CHECKED, None)
+        return row, steps
+
+    rule = match_rule(snapshot.rules, code, ev.kind.value, s.source, ev.confidence)
+    if rule is None or klass is None:
+        return row, steps
+    if rule.auto_accept:
+        row["needs_verification"] = False
+        advance(Action.ACCEPT, State.ACCEPTED, rule.name)
+    else:
+        return row, steps
+    if rule.auto_file:
+        row["filed_at"] = now
+        advance(Action.FILE, State.FILED, rule.name)
+    else:
+        return row, steps
+    if not rule.auto_dispatch:
+        return row, steps
+    worker = workers.get(grid) if grid else None
+    department_id: int | None = None
+    assignee: int | None = None
+    if rule.dispatch_to == DispatchTarget.GRID_WORKER and worker is not None:
+        assignee = worker[0]
+        department_id = street_offices.get(region_code[:9])
+    elif klass.department_code and klass.department_code in snapshot.department_ids:
+        department_id = snapshot.department_ids[klass.department_code]
+    if department_id is None and assignee is None:
+        return row, steps  # nobody to send it to: a dispatcher decides
+    row["department_id"] = department_id
+    row["assignee_id"] = assignee
+    row["dispatched_at"] = now
+    due = handling_due(snapshot, calendar, klass.code, now)
+    row["handle_due_at"] = due
+    advance(Action.DISPATCH, State.HANDLING, rule.name, department_id=department_id,
+            assignee_id=assignee)  # fmt: skip
+    row["stage_due_at"] = due
+    return row, steps
+
+
+def _repeat(index: int, first: SourceEvent, case_state: str | None) -> EventResult:
+    return EventResult(
+        index=index,
+        status="merged" if first.outcome == "merged" else "created",
+        duplicate=True,
+        event_id=first.id,
+        case_id=first.case_id,
+        case_state=case_state,
+        grid_code=first.grid_code,
+        needs_placement=first.grid_code is None,
+    )
+
+
+def _ordered(
+    results: dict[int, EventResult], signals: Sequence[Signal], repeats: dict[int, int]
+) -> list[EventResult]:
+    """Results in the order sent; a key repeated within the batch gets its first's result."""
+    for index, first in repeats.items():
+        results[index] = results[first].model_copy(update={"index": index, "duplicate": True})
+    return [results[s.index] for s in signals]

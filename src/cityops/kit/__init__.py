@@ -1,0 +1,1 @@
+"""Domain-free building blocks; nothing here imports a context."""

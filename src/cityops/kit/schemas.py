@@ -1,0 +1,31 @@
+"""Pydantic base classes shared by every context's schemas."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+
+def _aware_utc(value: datetime) -> datetime:
+    # A timestamp without a zone is taken as UTC: devices and scripts often omit it, and
+    # guessing the local zone would shift every reading by eight hours.
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+UTCDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
+
+
+class Schema(BaseModel):
+    """Input and output models: strict about unknown fields, readable from ORM objects."""
+
+    model_config = ConfigDict(from_attributes=True, extra="forbid", populate_by_name=True)
+
+
+class ReadSchema(BaseModel):
+    """Output models: built from ORM objects, tolerant of extra attributes."""
+
+    model_config = ConfigDict(from_attributes=True)

@@ -1,0 +1,1 @@
+"""worktime context."""
