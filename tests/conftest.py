@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,8 @@ def postgres_engine(postgres_url: str) -> Iterator[Engine]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest) -> Engine:
     """The database engine; every test using it runs on SQLite and on PostgreSQL."""
-    return request.getfixturevalue(f"{request.param}_engine")  # type: ignore[no-any-return]
+    name = "sqlite_engine" if request.param == "sqlite" else "postgres_engine"
+    return request.getfixturevalue(name)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -104,3 +106,67 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     s = session_factory()
     yield s
     s.close()
+
+
+@pytest.fixture
+def clock() -> Any:
+    from tests.factories import EPOCH
+    from tests.fakes import FakeClock
+
+    return FakeClock(EPOCH)
+
+
+@pytest.fixture
+def district(session: Session) -> Any:
+    """The small test district (regions, departments, staff, duty, catalog slice), committed."""
+    from tests.factories import make_district
+
+    d = make_district(session)
+    session.commit()
+    return d
+
+
+@pytest.fixture
+def context(session_factory: sessionmaker[Session], clock: Any, tmp_path: Path) -> Any:
+    """The application context on the test database, with a fake clock and local storage."""
+    from cityops.bootstrap import build_context
+    from cityops.config import Settings
+    from cityops.kit.storage import LocalStorage
+
+    settings = Settings(
+        database_url="sqlite://", storage_dir=tmp_path / "blobs", district_code="500103"
+    )
+    return build_context(
+        settings, sessions=session_factory, clock=clock, storage=LocalStorage(tmp_path / "blobs")
+    )
+
+
+@pytest.fixture
+def client(context: Any, district: Any) -> Iterator[Any]:
+    """An HTTP client for the app, on the test district."""
+    from fastapi.testclient import TestClient
+
+    from cityops.app import create_app
+
+    app = create_app(context.settings, context=context, check_schema=False)
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def login(client: Any) -> Any:
+    """`login("dispatcher")` → headers with that person's bearer token."""
+    from tests.factories import PASSWORD
+
+    tokens: dict[str, dict[str, str]] = {}
+
+    def _login(username: str) -> dict[str, str]:
+        if username not in tokens:
+            r = client.post(
+                "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+            )
+            assert r.status_code == 200, r.text
+            tokens[username] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        return tokens[username]
+
+    return _login

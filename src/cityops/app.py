@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import ORJSONResponse
 
 from cityops import __version__, problems
 from cityops.auth.api import router as auth_router
@@ -34,14 +35,27 @@ def create_app(
     if check_schema:
         ensure_migrated(context.engine)
     logging.basicConfig(level=settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        sweeper = None
+        if settings.run_scheduler:
+            from cityops.cases.jobs import SweepThread
+
+            sweeper = SweepThread(context, settings.sla_sweep_seconds)
+            sweeper.start()
+        yield
+        if sweeper is not None:
+            sweeper.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="cityops",
         version=__version__,
         description="城市运行和治理中心 — the closed loop of city management",
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url="/docs",
         redoc_url=None,
-        default_response_class=ORJSONResponse,
     )
     app.state.context = context
     problems.install(app)

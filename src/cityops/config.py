@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     max_batch_size: int = 10_000
     max_upload_bytes: int = 20 * 1024 * 1024
     sla_sweep_seconds: int = 60
+    run_scheduler: bool = Field(
+        default=False,
+        description="Run the overdue sweep inside the API process (`cityops serve` turns it on)",
+    )
     workday_windows: str = Field(
         default="09:00-12:00,13:30-17:30",
         description="Daily working windows, comma separated HH:MM-HH:MM in local time",

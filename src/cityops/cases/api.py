@@ -105,7 +105,9 @@ def upload(
     )  # fmt: skip
 
 
-@router.get("/{case_id}/attachments/{attachment_id}", summary="Download an attachment")
+@router.get(
+    "/{case_id}/attachments/{attachment_id}", summary="Download an attachment", response_model=None
+)
 def download(
     case_id: int, attachment_id: int, context: ContextDep, uow: UowDep, principal: PersonDep
 ) -> StreamingResponse | RedirectResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Boolean,
@@ -20,6 +21,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cityops.auth.models import append_only_ddl
 from cityops.db import Base
+
+
+# Case numbers read as the local date of the centre; China has one zone.
+CASE_NUMBER_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 class Case(Base):
@@ -82,6 +87,11 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def number(self) -> str:
+        """The number people read and say (案件编号): local date of creation and the id."""
+        return f"{self.created_at.astimezone(CASE_NUMBER_ZONE):%Y%m%d}{self.id:06d}"
 
 
 class CaseStep(Base):

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,9 +50,6 @@ from cityops.kit.storage import BlobStorage, new_key
 from cityops.org.models import Department, Person
 from cityops.worktime.service import WorkCalendar
 
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
-
-
 @dataclass
 class CaseEnv:
     """Reference data and the time that case use cases read."""
@@ -78,11 +74,6 @@ def facts_of(case: Case) -> CaseFacts:
     )
 
 
-def case_number(case: Case) -> str:
-    """The number people read and say: local date of creation and the id."""
-    return f"{case.created_at.astimezone(LOCAL_ZONE):%Y%m%d}{case.id:06d}"
-
-
 def get_visible(session: Session, actor: Actor, case_id: int) -> Case:
     """The case if `actor` may see it; NotFound otherwise (existence is not disclosed)."""
     case = session.get(Case, case_id)
@@ -101,7 +92,7 @@ def _stage_unit(env: CaseEnv, case: Case) -> TimeUnit:
 
 
 def to_read(env: CaseEnv, case: Case) -> CaseRead:
-    read = CaseRead.model_validate(case, from_attributes=True, context=None)
+    read = CaseRead.model_validate(case)
     klass = env.snapshot.classes.get(case.class_code or "")
     light, used = (None, None)
     if case.stage_due_at is not None and State(case.state) not in (
@@ -112,7 +103,6 @@ def to_read(env: CaseEnv, case: Case) -> CaseRead:
         )
     return read.model_copy(
         update={
-            "number": case_number(case),
             "class_name": klass.name if klass else None,
             "stage": stage_name(State(case.state)),
             "light": light,

@@ -1,0 +1,192 @@
+"""Ingest benchmark: batch throughput and single-event latency over HTTP, SQLite and PostgreSQL.
+
+Starts a real server (`cityops serve`) on a fresh database holding the demo district's
+geography, catalog and staff, then:
+  1. batch ingest: POST batches of BATCH events as fast as one client can, events/s;
+  2. single events at a steady RATE events/s for SECONDS s (open loop: requests are sent on
+     schedule whether or not earlier ones have returned), p50/p95/p99/max of the time from
+     sending POST /api/v1/events to its response, which is sent only after the commit;
+  3. the server's resident memory afterwards.
+
+Usage: python bench/ingest.py [--db sqlite|postgresql|both] [--rate 500] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.serverproc import ServerProcess  # noqa: E402
+
+POSTGRES_ADMIN = os.environ.get(
+    "CITYOPS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@localhost:5432/postgres"
+)
+CLASSES = ["E0102", "E0101", "E0103", "E0502", "E0501", "E0201", "P0101", "P0110"]
+
+
+def prepare(url: str) -> tuple[str, list[tuple[float, float, float, float]]]:
+    """Migrate, build the demo district without history, and make an API key."""
+    from cityops.auth.service import create_api_key
+    from cityops.bootstrap import build_context
+    from cityops.config import Settings
+    from cityops.demo.service import build_demo
+    from cityops.migrate import upgrade
+    from cityops.org.models import Region
+
+    settings = Settings(database_url=url)
+    context = build_context(settings)
+    upgrade(context.engine)
+    build_demo(context, until=date(2026, 11, 24), seed=7, days=0, progress=None)
+    with Session(context.engine) as session:
+        _, key = create_api_key(session, name="bench", sources=["bench"], trusted=True,
+                                now=context.clock.now())  # fmt: skip
+        session.commit()
+        boxes = [
+            (r.min_lon, r.min_lat, r.max_lon, r.max_lat)
+            for r in session.scalars(select(Region).where(Region.level == "grid"))
+        ]
+    context.engine.dispose()
+    return key, boxes  # type: ignore[return-value]
+
+
+class Events:
+    """Distinct events spread over the district's grids (no two merge)."""
+
+    def __init__(self, boxes: list[tuple[float, float, float, float]]) -> None:
+        self.boxes = boxes
+        self.n = 0
+        self.rng = random.Random(1)
+
+    def next(self) -> dict[str, object]:
+        self.n += 1
+        x0, y0, x1, y1 = self.rng.choice(self.boxes)
+        return {
+            "source": "bench",
+            "external_id": f"b{self.n}",
+            "kind": "camera",
+            "location": {"lon": self.rng.uniform(x0, x1), "lat": self.rng.uniform(y0, y1)},
+            "occurred_at": "2026-11-24T01:00:00Z",
+            "class_code": self.rng.choice(CLASSES),
+            "description": "bench",
+            "confidence": 0.5,
+        }
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=1000)[int(q * 10) - 1] if len(values) > 1 else values[0]
+
+
+async def single_rate(url: str, key: str, events: Events, rate: int, seconds: float) -> list[float]:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=url, headers={"X-API-Key": key}, limits=limits,
+                                 timeout=30) as client:  # fmt: skip
+
+        async def one(body: dict[str, object]) -> None:
+            nonlocal errors
+            t0 = time.perf_counter()
+            r = await client.post("/api/v1/events", json=body)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if r.status_code not in (200, 201):
+                errors += 1
+
+        tasks = []
+        start = time.perf_counter()
+        total = int(rate * seconds)
+        for i in range(total):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(events.next())))
+        await asyncio.gather(*tasks)
+    if errors:
+        print(f"  {errors} requests failed")
+    return latencies
+
+
+def run(db: str, rate: int, seconds: float, batch: int, batches: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        if db == "sqlite":
+            url = f"sqlite:///{tmp}/bench.db"
+        else:
+            name = f"cityops_bench_{os.getpid()}"
+            admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+        t0 = time.perf_counter()
+        key, boxes = prepare(url)
+        print(f"[{db}] district ready in {time.perf_counter() - t0:.1f} s ({len(boxes)} grids)")
+        server = ServerProcess(url, Path(tmp))
+        server.start()
+        events = Events(boxes)
+        try:
+            with httpx.Client(base_url=server.url, headers={"X-API-Key": key},
+                              timeout=120) as client:  # fmt: skip
+                client.post("/api/v1/events", json=[events.next() for _ in range(200)])  # warm
+                t0 = time.perf_counter()
+                for _ in range(batches):
+                    r = client.post("/api/v1/events", json=[events.next() for _ in range(batch)])
+                    assert r.status_code == 200, r.text[:300]
+                elapsed = time.perf_counter() - t0
+            print(f"[{db}] batch ingest: {batches} × {batch} events in {elapsed:.2f} s = "
+                  f"{batches * batch / elapsed:,.0f} events/s")  # fmt: skip
+            lat = asyncio.run(single_rate(server.url, key, events, rate, seconds))
+            print(f"[{db}] single events at {rate}/s for {seconds:.0f} s ({len(lat)} sent): "
+                  f"p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms, "
+                  f"p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms")  # fmt: skip
+            assert server.proc is not None
+            print(f"[{db}] server memory: {rss_mib(server.proc.pid):.0f} MiB RSS")
+            engine = create_engine(url)
+            with Session(engine) as session:
+                from cityops.ingest.models import SourceEvent
+
+                stored = session.scalar(select(func.count()).select_from(SourceEvent))
+            engine.dispose()
+            print(f"[{db}] events stored: {stored} (sent {events.n})")
+        finally:
+            server.stop()
+            if db == "postgresql":
+                admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--batches", type=int, default=10)
+    args = parser.parse_args()
+    for db in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
+        run(db, args.rate, args.seconds, args.batch, args.batches)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Kill the server hard in the middle of a stream of events: nothing acknowledged is lost,
+and a client that retries what was not acknowledged creates no duplicates."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
+
+from cityops.auth.service import create_api_key
+from cityops.cases.models import Case
+from cityops.ingest.models import SourceEvent
+from cityops.migrate import upgrade
+from tests.factories import EPOCH, GRIDS, make_district
+from tests.serverproc import ServerProcess
+
+pytestmark = pytest.mark.slow
+
+
+def _prepare(url: str) -> str:
+    engine = create_engine(url)
+    upgrade(engine)
+    with Session(engine) as session:
+        make_district(session)
+        _, key = create_api_key(session, name="cams", sources=["cam-gw"], trusted=True, now=EPOCH)
+        session.commit()
+    engine.dispose()
+    return key
+
+
+def _event(i: int) -> dict[str, object]:
+    grid = list(GRIDS)[i % len(GRIDS)]
+    lon, lat = GRIDS[grid]
+    return {
+        "source": "cam-gw",
+        "external_id": f"det-{i}",
+        "kind": "camera",
+        # Spread the points so that no two merge: each event must make its own case.
+        "location": {"lon": lon + 0.0001 + (i % 97) * 0.00002,
+                     "lat": lat + 0.0001 + (i // 97) * 0.00002},
+        "occurred_at": "2026-11-24T01:00:00Z",
+        "class_code": "E0102",
+        "description": f"暴露垃圾 {i}",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_sigkill_mid_stream_loses_nothing_acknowledged(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'crash.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        # The session-wide PostgreSQL database holds other tests' schema: use a fresh one.
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        name = f"crash_{int(time.time() * 1000) % 10**9}"
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        url = url.rsplit("/", 1)[0] + f"/{name}"
+    key = _prepare(url)
+    server = ServerProcess(url, tmp_path)
+    server.start()
+    acked: set[str] = set()
+    sent: list[int] = []
+    stop = threading.Event()
+
+    def stream() -> None:
+        with httpx.Client(base_url=server.url, headers={"X-API-Key": key}, timeout=5) as client:
+            i = 0
+            while not stop.is_set():
+                sent.append(i)
+                try:
+                    r = client.post("/api/v1/events", json=_event(i))
+                except httpx.HTTPError:
+                    return  # the server died under us: this one is unacknowledged
+                if r.status_code in (200, 201):
+                    acked.add(f"det-{i}")
+                i += 1
+
+    worker = threading.Thread(target=stream)
+    worker.start()
+    while len(acked) < 150:
+        time.sleep(0.01)
+    server.kill()
+    stop.set()
+    worker.join(10)
+    assert len(acked) >= 150
+
+    server.start()
+    try:
+        engine = create_engine(url)
+        with Session(engine) as session:
+            stored = dict(
+                session.execute(
+                    select(SourceEvent.external_id, func.count()).group_by(SourceEvent.external_id)
+                ).all()
+            )
+            assert acked <= set(stored), "an acknowledged event was lost"
+            assert all(n == 1 for n in stored.values())
+            cases_before = session.scalar(select(func.count()).select_from(Case))
+
+        # The client retries everything it sent, acknowledged or not.
+        with httpx.Client(base_url=server.url, headers={"X-API-Key": key}, timeout=10) as client:
+            batch = [_event(i) for i in sent]
+            r = client.post("/api/v1/events", json=batch)
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert body["rejected"] == 0
+            for item in body["results"]:
+                external_id = batch[item["index"]]["external_id"]
+                if external_id in stored:
+                    assert item["duplicate"] is True
+
+        with Session(engine) as session:
+            total = session.scalar(select(func.count()).select_from(SourceEvent))
+            distinct = session.scalar(select(func.count(func.distinct(SourceEvent.external_id))))
+            assert total == distinct == len(set(sent))
+            cases_after = session.scalar(select(func.count()).select_from(Case))
+            assert cases_after == cases_before + (len(set(sent)) - len(stored))
+        engine.dispose()
+    finally:
+        server.stop()
