@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from cityops.catalog.models import DispatchTarget
@@ -26,13 +25,15 @@ from cityops.cases.workflow import Action, State
 from cityops.geo.index import GridIndex
 from cityops.ingest.models import SourceEvent
 from cityops.ingest.schemas import STAFF_KINDS, EventIn, EventResult
+from cityops.kit.bulk import add_to_counts, allocate_ids, insert_rows
 from cityops.kit.bus import collect
 from cityops.worktime.service import WorkCalendar
 
-EARTH_RADIUS_M = 6_371_008.8
-# Merge candidates are bucketed in cells of this many degrees (about 1 km); a class's merge
-# radius larger than one cell widens the neighbourhood searched.
-CELL_DEG = 0.01
+METRES_PER_DEG_LAT = 110_574.0
+METRES_PER_DEG_LON_EQUATOR = 111_320.0
+# Merge candidates are bucketed in cells of this many degrees (about 55 m north-south); a
+# class's merge radius larger than one cell widens the neighbourhood searched.
+CELL_DEG = 0.0005
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,6 @@ class IntakeEnv:
     calendar: WorkCalendar
     district_code: str
     now: datetime
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 @dataclass
@@ -91,19 +85,29 @@ class _MergeIndex:
     def nearest(
         self, class_code: str, lon: float, lat: float, radius_m: float, since: datetime
     ) -> _Candidate | None:
-        reach = max(1, math.ceil(radius_m / 111_000 / CELL_DEG / max(0.2, math.cos(
-            math.radians(lat)))))  # fmt: skip
+        """The closest candidate within `radius_m` opened since `since`, if any.
+
+        Within a merge radius (metres to hundreds of metres) the plane approximation
+        differs from the great circle by far less than a GPS fix's error, and is several
+        times cheaper; this runs once per event of a 20,000-event batch.
+        """
+        m_per_lon = METRES_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat))
+        reach_x = max(1, math.ceil(radius_m / m_per_lon / CELL_DEG))
+        reach_y = max(1, math.ceil(radius_m / METRES_PER_DEG_LAT / CELL_DEG))
         cx, cy = math.floor(lon / CELL_DEG), math.floor(lat / CELL_DEG)
         best: _Candidate | None = None
-        best_d = radius_m
-        for dx in range(-reach, reach + 1):
-            for dy in range(-reach, reach + 1):
-                for c in self.cells.get((class_code, cx + dx, cy + dy), ()):
+        best_d2 = radius_m * radius_m
+        cells = self.cells
+        for dx in range(-reach_x, reach_x + 1):
+            for dy in range(-reach_y, reach_y + 1):
+                for c in cells.get((class_code, cx + dx, cy + dy), ()):
                     if c.created_at < since:
                         continue
-                    d = haversine_m(lon, lat, c.lon, c.lat)
-                    if d <= best_d:
-                        best, best_d = c, d
+                    ex = (c.lon - lon) * m_per_lon
+                    ey = (c.lat - lat) * METRES_PER_DEG_LAT
+                    d2 = ex * ex + ey * ey
+                    if d2 <= best_d2:
+                        best, best_d2 = c, d2
         return best
 
 
@@ -271,27 +275,27 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
             needs_placement=grid is None,
         )  # fmt: skip
 
-    # 4. Write: cases (ids back in order), their steps, the event log, merge counts.
-    case_ids = repository.insert_cases(session, new_cases)
-    step_rows: list[dict[str, Any]] = []
+    # 4. Write: ids first (so rows link without RETURNING), then one executemany a table.
+    case_ids = allocate_ids(session, Case.__table__, len(new_cases))
+    for case_id, row in zip(case_ids, new_cases, strict=True):
+        row["id"] = case_id
+    step_rows = [st for steps in new_steps for st in steps]
+    step_ids = allocate_ids(session, CaseStep.__table__, len(step_rows))
     for case_id, steps in zip(case_ids, new_steps, strict=True):
         for st in steps:
             st["case_id"] = case_id
-            step_rows.append(st)
-    step_ids = repository.insert_steps(session, step_rows)
-    for (pos, cand) in event_case:
+    for step_id, st in zip(step_ids, step_rows, strict=True):
+        st["id"] = step_id
+    event_ids = allocate_ids(session, SourceEvent.__table__, len(new_events))
+    for event_id, (pos, cand) in zip(event_ids, event_case, strict=True):
         if cand.case_id is None and cand.new_index is not None:
             cand.case_id = case_ids[cand.new_index]
         new_events[pos]["case_id"] = cand.case_id
-    event_ids = repository.insert_source_events(session, new_events)
-    for case_id, count in merges.items():
-        session.execute(
-            update(Case)
-            .where(Case.id == case_id)
-            .values(signal_count=Case.signal_count + count, updated_at=now,
-                    version=Case.version + 1)
-            .execution_options(synchronize_session=False)
-        )  # fmt: skip
+        new_events[pos]["id"] = event_id
+    insert_rows(session, Case.__table__, new_cases)
+    insert_rows(session, CaseStep.__table__, step_rows)
+    insert_rows(session, SourceEvent.__table__, new_events)
+    add_to_counts(session, Case.__table__, merges, column="signal_count", now=now)
 
     # 5. Results and events for after the commit.
     for pos, s in enumerate(valid):  # one event row per valid signal, in order

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, insert, or_, select, tuple_
+from sqlalchemy import Row, Select, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from cityops.cases.models import Case, CaseAttachment, CaseStep
@@ -95,34 +95,6 @@ def street_offices(session: Session) -> dict[str, int]:
     return {code: dept_id for code, dept_id in rows if code}
 
 
-def insert_cases(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert new cases in one multi-row statement; their ids in the order given."""
-    if not rows:
-        return []
-    result = session.execute(
-        insert(Case).returning(Case.id, sort_by_parameter_order=True), rows
-    )
-    return list(result.scalars())
-
-
-def insert_steps(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    if not rows:
-        return []
-    result = session.execute(
-        insert(CaseStep).returning(CaseStep.id, sort_by_parameter_order=True), rows
-    )
-    return list(result.scalars())
-
-
-def insert_source_events(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    if not rows:
-        return []
-    result = session.execute(
-        insert(SourceEvent).returning(SourceEvent.id, sort_by_parameter_order=True), rows
-    )
-    return list(result.scalars())
-
-
 def get_for_update(session: Session, case_id: int) -> Case | None:
     """The case, locked for the rest of the transaction on PostgreSQL.
 
@@ -182,7 +154,7 @@ def visible_filter(
 ) -> Any:
     """The WHERE clause of what a person may see (mirrors workflow.can_see)."""
     if is_admin:
-        return and_(True)
+        return true()
     clauses = []
     if person_id is not None:
         clauses += [Case.assignee_id == person_id, Case.reporter_id == person_id]
@@ -190,7 +162,7 @@ def visible_filter(
         clauses.append(Case.department_id == department_id)
     if region_roles and scope_code:
         clauses.append(Case.region_code.startswith(scope_code, autoescape=True))
-    return or_(*clauses) if clauses else and_(False)
+    return or_(*clauses) if clauses else false()
 
 
 def apply_filters(query: Select[Any], **filters: Any) -> Select[Any]:
