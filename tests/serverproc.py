@@ -42,16 +42,19 @@ class ServerProcess:
                 **self.extra_env,
             }
         )
-        log = (self.workdir / f"server-{self.port}.log").open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cityops", "serve", "--port", str(self.port),
-             "--no-scheduler"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
-        )  # fmt: skip
+        self.log_path = self.workdir / f"server-{self.port}.log"
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "cityops", "serve", "--port", str(self.port),
+                 "--no-scheduler"],
+                env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
+            )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}; see {log.name}")
+                raise RuntimeError(
+                    f"server exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}"
+                )
             try:
                 if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
                     return

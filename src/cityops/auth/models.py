@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DDL, Boolean, ForeignKey, Integer, String, event
+from sqlalchemy import DDL, Boolean, ForeignKey, Integer, String, Table, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cityops.db import Base
@@ -63,28 +63,29 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None]
 
 
-def append_only_ddl(table: str) -> list[DDL]:
-    """Triggers that make `table` refuse UPDATE and DELETE, on SQLite and PostgreSQL."""
+def append_only_statements(table: str, dialect: str) -> list[str]:
+    """SQL that makes `table` refuse UPDATE and DELETE (used by create_all and migrations)."""
     message = f"{table} is append-only"
-    return [
-        DDL(
+    if dialect == "sqlite":
+        return [
             f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
-        ).execute_if(dialect="sqlite"),
-        DDL(
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
             f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
-        ).execute_if(dialect="sqlite"),
-        DDL(
-            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$ "
-            f"BEGIN RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql"
-        ).execute_if(dialect="postgresql"),
-        DDL(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-        ).execute_if(dialect="postgresql"),
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END",
+        ]
+    return [
+        f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$ "
+        f"BEGIN RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql",
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
     ]
 
 
-for _ddl in append_only_ddl("audit_entries"):
-    event.listen(AuditEntry.__table__, "after_create", _ddl)
+def make_append_only(table: Table) -> None:
+    """Attach the append-only triggers to `table` whenever it is created."""
+    for dialect in ("sqlite", "postgresql"):
+        for statement in append_only_statements(table.name, dialect):
+            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
+
+
+make_append_only(AuditEntry.__table__)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -15,13 +15,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cityops.auth.models import append_only_ddl
+from cityops.auth.models import make_append_only
 from cityops.db import Base
-
 
 # Case numbers read as the local date of the centre; China has one zone.
 CASE_NUMBER_ZONE = ZoneInfo("Asia/Shanghai")
@@ -86,7 +84,7 @@ class Case(Base):
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
     @property
     def number(self) -> str:
@@ -123,8 +121,7 @@ class CaseStep(Base):
     attachments: Mapped[list[Any]] = mapped_column(default=list)
 
 
-for _ddl in append_only_ddl("case_steps"):
-    event.listen(CaseStep.__table__, "after_create", _ddl)
+make_append_only(CaseStep.__table__)
 
 
 class CaseAttachment(Base):

@@ -113,7 +113,7 @@ class Person(Base):
 
 
 class DutyAssignment(Base):
-    """Who covers which grid from when to when (值班/网格责任); open-ended when `ends_at` is None."""
+    """Who covers which grid when (值班/网格责任); open-ended when `ends_at` is None."""
 
     __tablename__ = "duty_assignments"
     __table_args__ = (Index("ix_duty_grid_time", "grid_code", "starts_at"),)

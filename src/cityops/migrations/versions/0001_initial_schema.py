@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 03:56:10.600894
+Create Date: 2026-11-24 04:31:47.610295
 """
 
 from __future__ import annotations
@@ -11,12 +11,18 @@ import sqlalchemy as sa
 from alembic import op
 
 import cityops.db
+from sqlalchemy import Text
+
+from cityops.auth.models import append_only_statements
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
+
+
+APPEND_ONLY = ("audit_entries", "case_steps")
 
 
 def upgrade() -> None:
@@ -313,6 +319,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_source_events_case_id'), ['case_id'], unique=False)
 
     # ### end Alembic commands ###
+    dialect = op.get_bind().dialect.name
+    for table in APPEND_ONLY:
+        for statement in append_only_statements(table, dialect):
+            op.execute(statement)
 
 
 def downgrade() -> None:
