@@ -41,10 +41,11 @@ CLASSES = ["E0102", "E0101", "E0103", "E0502", "E0501", "E0201", "P0101", "P0110
 
 def prepare(url: str) -> tuple[str, list[tuple[float, float, float, float]]]:
     """Migrate, build the demo district without history, and make an API key."""
+    from cityops.demo.service import build_demo
+
     from cityops.auth.service import create_api_key
     from cityops.bootstrap import build_context
     from cityops.config import Settings
-    from cityops.demo.service import build_demo
     from cityops.migrate import upgrade
     from cityops.org.models import Region
 
@@ -184,7 +185,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--batches", type=int, default=10)
     args = parser.parse_args()
-    for db in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
+    for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
         run(db, args.rate, args.seconds, args.batch, args.batches)
 
 

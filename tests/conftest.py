@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -142,8 +142,9 @@ def context(session_factory: sessionmaker[Session], clock: Any, tmp_path: Path) 
 
 
 @pytest.fixture
-def client(context: Any, district: Any) -> Iterator[Any]:
+def client(context: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """An HTTP client for the app, on the test district."""
+    request.getfixturevalue("district")
     from fastapi.testclient import TestClient
 
     from cityops.app import create_app
@@ -162,9 +163,7 @@ def login(client: Any) -> Any:
 
     def _login(username: str) -> dict[str, str]:
         if username not in tokens:
-            r = client.post(
-                "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
-            )
+            r = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
             assert r.status_code == 200, r.text
             tokens[username] = {"Authorization": f"Bearer {r.json()['access_token']}"}
         return tokens[username]

@@ -26,6 +26,9 @@ GRIDS = {
 GRID_A = "500103001001001"
 GRID_B = "500103002001001"
 PASSWORD = "correct-horse-battery"
+A1_BOX = (106.570, 29.56, 106.574, 29.562)
+A2_BOX = (106.574, 29.56, 106.576, 29.562)
+B1_BOX = (106.576, 29.56, 106.578, 29.562)
 EPOCH = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in Shanghai, a working day
 
 
@@ -63,9 +66,9 @@ def make_district(session: Session) -> District:
     ])  # fmt: skip
     session.flush()
     session.add_all([
-        _region(COMMUNITY_A1, "community", "大井巷社区", STREET_A, (106.570, 29.56, 106.574, 29.562)),
-        _region(COMMUNITY_A2, "community", "民权路社区", STREET_A, (106.574, 29.56, 106.576, 29.562)),
-        _region(COMMUNITY_B1, "community", "金汤街社区", STREET_B, (106.576, 29.56, 106.578, 29.562)),
+        _region(COMMUNITY_A1, "community", "大井巷社区", STREET_A, A1_BOX),
+        _region(COMMUNITY_A2, "community", "民权路社区", STREET_A, A2_BOX),
+        _region(COMMUNITY_B1, "community", "金汤街社区", STREET_B, B1_BOX),
     ])  # fmt: skip
     session.flush()
     for code, (lon, lat) in GRIDS.items():
@@ -142,9 +145,14 @@ def make_catalog(session: Session) -> None:
                   department_code="SZ", merge_radius_m=20, merge_window_minutes=4320),
     ])  # fmt: skip
     session.flush()
-    for stage, value, unit in [("accept", 30, "minutes"), ("verify", 1, "working_hours"),
-                               ("file", 30, "minutes"), ("dispatch", 30, "minutes"),
-                               ("check", 2, "working_hours"), ("close", 1, "working_hours")]:
+    for stage, value, unit in [
+        ("accept", 30, "minutes"),
+        ("verify", 1, "working_hours"),
+        ("file", 30, "minutes"),
+        ("dispatch", 30, "minutes"),
+        ("check", 2, "working_hours"),
+        ("close", 1, "working_hours"),
+    ]:
         session.add(StageLimit(stage=stage, class_code=None, value=value, unit=unit))
     session.add_all([
         AutomationRule(name="camera-street-vending", class_code="E0502", source_kind="camera",

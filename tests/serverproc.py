@@ -52,9 +52,8 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"server exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}"
-                )
+                tail = self.log_path.read_text()[-2000:]
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {tail}")
             try:
                 if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
                     return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,7 +12,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cityops.config import get_settings
 
-app = typer.Typer(help="cityops: the operation and governance centre platform", no_args_is_help=True)
+if TYPE_CHECKING:
+    from cityops.bootstrap import Context
+
+app = typer.Typer(
+    help="cityops: the operation and governance centre platform", no_args_is_help=True
+)
 user_app = typer.Typer(help="Manage people's logins", no_args_is_help=True)
 apikey_app = typer.Typer(help="Manage API keys of machine sources", no_args_is_help=True)
 app.add_typer(user_app, name="user")
@@ -20,7 +25,7 @@ app.add_typer(apikey_app, name="apikey")
 console = Console()
 
 
-def _context():  # type: ignore[no-untyped-def]
+def _context() -> Context:
     from cityops.bootstrap import build_context
 
     return build_context(get_settings())
@@ -81,7 +86,9 @@ def serve(
 
 @app.command()
 def sweep(
-    loop: Annotated[bool, typer.Option(help="Keep sweeping every CITYOPS_SLA_SWEEP_SECONDS")] = False,
+    loop: Annotated[
+        bool, typer.Option(help="Keep sweeping every CITYOPS_SLA_SWEEP_SECONDS")
+    ] = False,
 ) -> None:
     """Mark overdue cases and escalate them (once, or as a worker process with --loop)."""
     import time
@@ -108,16 +115,17 @@ def user_create(
 ) -> None:
     """Create a person with a login."""
     from cityops.auth.service import create_account
-    from cityops.org.service import create_person
     from cityops.org.schemas import PersonCreate
+    from cityops.org.service import create_person
 
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     ctx = _context()
     uow = ctx.unit_of_work()
     try:
-        from cityops.org.models import Department
         from sqlalchemy import select
+
+        from cityops.org.models import Department
 
         dept_id = None
         if department:
@@ -127,8 +135,13 @@ def user_create(
                 raise typer.Exit(2)
         person = create_person(
             uow.session,
-            PersonCreate(code=name, name=display_name or name, roles=role, scope_code=scope,
-                         department_id=dept_id),
+            PersonCreate(
+                code=name,
+                name=display_name or name,
+                roles=role,
+                scope_code=scope,
+                department_id=dept_id,
+            ),
         )
         create_account(uow.session, person=person, username=name, password=password)
         uow.commit()

@@ -8,11 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.factories import EPOCH, GRID_A, GRID_B, inside
 
 from cityops.auth.models import AuditEntry
 from cityops.auth.service import create_api_key
 from cityops.cases.models import Case, CaseStep
-from tests.factories import EPOCH, GRID_A, GRID_B, inside
 
 
 @pytest.fixture
@@ -65,8 +65,10 @@ def test_a_public_report_goes_round_the_whole_loop(
     ok(act(client, sl, case_id, "file"))
     hw = district.departments["HW"].id
     c = ok(act(client, dp, case_id, "dispatch", department_id=hw))
-    assert c["state"] == "handling" and c["department_id"] == hw
-    assert c["handle_due_at"] is not None and c["light"] == "green"
+    assert c["state"] == "handling"
+    assert c["department_id"] == hw
+    assert c["handle_due_at"] is not None
+    assert c["light"] == "green"
     clock.advance(hours=1)
     ok(act(client, handler, case_id, "report_handled", note="已清运"))
     ok(act(client, ct, case_id, "send_check"))
@@ -76,9 +78,11 @@ def test_a_public_report_goes_round_the_whole_loop(
     ok(act(client, ct, case_id, "send_check"))
     ok(act(client, insp, case_id, "check", outcome="pass"))
     c = ok(act(client, sl, case_id, "close"))
-    assert c["state"] == "closed" and c["closed_at"] is not None
+    assert c["state"] == "closed"
+    assert c["closed_at"] is not None
     c = ok(act(client, login("supervisor"), case_id, "evaluate", score=5))
-    assert c["state"] == "evaluated" and c["evaluation"] == 5
+    assert c["state"] == "evaluated"
+    assert c["evaluation"] == 5
 
     actions = [s["action"] for s in c["steps"]]
     assert actions == ["report", "send_verify", "verify", "file", "dispatch", "report_handled",
@@ -88,7 +92,8 @@ def test_a_public_report_goes_round_the_whole_loop(
     assert c["steps"][2]["actor_role"] == "inspector"
     assert c["steps"][2]["action_name"] == "核实"
     audited = session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "case")).all()
-    assert "case.dispatch" in audited and "case.close" in audited
+    assert "case.dispatch" in audited
+    assert "case.close" in audited
 
 
 def test_an_illegal_action_answers_409_with_state_and_allowed_actions(
@@ -134,12 +139,14 @@ def test_requests_during_handling(
     due = c["handle_due_at"]
 
     r = act(client, handler, case_id, "request_extension")
-    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "extension_value"
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["path"] == "extension_value"
     ok(act(client, handler, case_id, "request_extension", extension_value=2,
            extension_unit="working_hours", note="需调车"))  # fmt: skip
     assert act(client, handler, case_id, "report_handled").status_code == 409
     c = ok(act(client, dp, case_id, "approve"))
-    assert c["handle_due_at"] > due and c["extension_count"] == 1
+    assert c["handle_due_at"] > due
+    assert c["extension_count"] == 1
     assert c["pending_request"] is None
 
     ok(act(client, handler, case_id, "request_return", note="不属本部门"))
@@ -162,13 +169,15 @@ def test_dispatch_validates_its_target(client: TestClient, login: Any, report: A
     ok(act(client, login("shift_leader"), case_id, "file"))
     dp = login("dispatcher")
     r = act(client, dp, case_id, "dispatch")
-    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "department_id"
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["path"] == "department_id"
     r = act(client, dp, case_id, "dispatch", department_id=99999)
-    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "department_id"
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["path"] == "department_id"
 
 
 def test_an_unclassified_report_is_classified_at_acceptance(
-    client: TestClient, login: Any, report: Any, session: Session
+    client: TestClient, login: Any, report: Any
 ) -> None:
     case_id = report(class_code=None)
     ct = login("call_taker")
@@ -177,14 +186,16 @@ def test_an_unclassified_report_is_classified_at_acceptance(
     sl = login("shift_leader")
     assert act(client, sl, case_id, "file").status_code == 409
     r = act(client, sl, case_id, "cancel")
-    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "note"
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["path"] == "note"
     assert ok(act(client, sl, case_id, "cancel", note="核实不属实"))["state"] == "cancelled"
 
 
 def test_stale_versions_are_refused(client: TestClient, login: Any, report: Any) -> None:
     case_id = report()
     r = act(client, login("call_taker"), case_id, "send_verify", expected_version=7)
-    assert r.status_code == 409 and r.json()["current_version"] == 1
+    assert r.status_code == 409
+    assert r.json()["current_version"] == 1
 
 
 def test_photos_are_attached_and_named_in_a_step(
@@ -201,13 +212,15 @@ def test_photos_are_attached_and_named_in_a_step(
     c = ok(act(client, ct, case_id, "send_verify", attachment_ids=[att["id"]]))
     assert c["steps"][-1]["attachments"] == [att["id"]]
     got = client.get(att["url"], headers=ct)
-    assert got.status_code == 200 and got.content == jpeg
+    assert got.status_code == 200
+    assert got.content == jpeg
     assert act(client, ct, case_id, "urge", attachment_ids=[att["id"] + 100]).status_code in (
         403, 422,
     )  # fmt: skip
     r = client.post(f"/api/v1/cases/{case_id}/attachments", headers=ct,
                     files={"file": ("x.exe", b"MZ", "application/x-msdownload")})  # fmt: skip
-    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "file"
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["path"] == "file"
 
 
 def test_the_case_list_filters(client: TestClient, login: Any, report: Any) -> None:
@@ -221,13 +234,16 @@ def test_the_case_list_filters(client: TestClient, login: Any, report: Any) -> N
     by_text = ok(client.get("/api/v1/cases", params={"text": "垃圾"}, headers=dp))
     assert by_text["total"] == 2
     paged = ok(client.get("/api/v1/cases", params={"limit": 1, "offset": 1}, headers=dp))
-    assert paged["total"] == 2 and len(paged["items"]) == 1 and paged["items"][0]["id"] == a
+    assert paged["total"] == 2
+    assert len(paged["items"]) == 1
+    assert paged["items"][0]["id"] == a
     bad = client.get("/api/v1/cases", params={"limit": 0}, headers=dp)
-    assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "query.limit"
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["path"] == "query.limit"
 
 
 def test_the_overdue_sweep_escalates_once(
-    client: TestClient, report: Any, context: Any, clock: Any, session: Session
+    report: Any, context: Any, clock: Any, session: Session
 ) -> None:
     from cityops.cases.jobs import run_sweep
 
@@ -238,7 +254,9 @@ def test_the_overdue_sweep_escalates_once(
     assert run_sweep(context) == 0
     session.expire_all()
     case = session.get(Case, case_id)
-    assert case is not None and case.overdue and case.escalated_at == clock.now()
+    assert case is not None
+    assert case.overdue
+    assert case.escalated_at == clock.now()
     last = session.scalars(
         select(CaseStep).where(CaseStep.case_id == case_id).order_by(CaseStep.seq.desc())
     ).first()

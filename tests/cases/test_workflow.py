@@ -21,7 +21,9 @@ OTHER_GRID = "500103002001001"
 DEPT = 7
 
 
-def person(role: str, *, pid: int = 10, scope: str | None = "500103", dept: int | None = None) -> Actor:
+def person(
+    role: str, *, pid: int = 10, scope: str | None = "500103", dept: int | None = None
+) -> Actor:
     return Actor(id=pid, name=role, roles=frozenset({role}), scope_code=scope, department_id=dept)
 
 

@@ -8,11 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.factories import EPOCH, GRID_A, GRID_B, inside
 
 from cityops.auth.service import create_api_key
 from cityops.cases.models import Case, CaseStep
 from cityops.ingest.models import SourceEvent
-from tests.factories import EPOCH, GRID_A, GRID_B, inside
 
 
 @pytest.fixture
@@ -84,10 +84,13 @@ def test_a_nearby_report_of_the_same_problem_merges(
     far = event("c", location={"lon": lon + 0.0009, "lat": lat})  # about 90 m east
     b = client.post("/api/v1/events", json=near, headers=h).json()
     c = client.post("/api/v1/events", json=far, headers=h).json()
-    assert b["status"] == "merged" and b["case_id"] == a["case_id"]
-    assert c["status"] == "created" and c["case_id"] != a["case_id"]
+    assert b["status"] == "merged"
+    assert b["case_id"] == a["case_id"]
+    assert c["status"] == "created"
+    assert c["case_id"] != a["case_id"]
     case = session.get(Case, a["case_id"])
-    assert case is not None and case.signal_count == 2
+    assert case is not None
+    assert case.signal_count == 2
 
 
 def test_a_point_outside_every_grid_is_kept_for_placement(
@@ -99,7 +102,9 @@ def test_a_point_outside_every_grid_is_kept_for_placement(
     assert r.json()["needs_placement"] is True
     case = session.get(Case, r.json()["case_id"])
     assert case is not None
-    assert case.grid_code is None and case.region_code == "500103" and case.needs_placement
+    assert case.grid_code is None
+    assert case.region_code == "500103"
+    assert case.needs_placement
 
 
 def test_a_trusted_camera_detection_is_dispatched_to_the_worker_on_duty(
@@ -113,7 +118,8 @@ def test_a_trusted_camera_detection_is_dispatched_to_the_worker_on_duty(
     assert case is not None
     assert case.assignee_id == district.people["worker"].id
     assert case.department_id == district.departments["JFB"].id
-    assert case.handle_due_at is not None and case.dispatched_at == EPOCH
+    assert case.handle_due_at is not None
+    assert case.dispatched_at == EPOCH
     steps = session.scalars(
         select(CaseStep).where(CaseStep.case_id == case.id).order_by(CaseStep.seq)
     ).all()
@@ -122,17 +128,13 @@ def test_a_trusted_camera_detection_is_dispatched_to_the_worker_on_duty(
     assert {s.actor_role for s in steps[1:]} == {"system"}
 
 
-def test_a_low_confidence_detection_waits_for_people(
-    client: TestClient, camera_key: str
-) -> None:
+def test_a_low_confidence_detection_waits_for_people(client: TestClient, camera_key: str) -> None:
     r = client.post("/api/v1/events", json=event(class_code="E0502", confidence=0.5),
                     headers={"X-API-Key": camera_key})  # fmt: skip
     assert r.json()["case_state"] == "reported"
 
 
-def test_a_batch_reports_each_item(
-    client: TestClient, camera_key: str, session: Session
-) -> None:
+def test_a_batch_reports_each_item(client: TestClient, camera_key: str, session: Session) -> None:
     lon, lat = inside(GRID_B)
     batch = [
         event("x1"),
@@ -182,7 +184,8 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     problem = r.json()
-    assert problem["status"] == 422 and problem["title"]
+    assert problem["status"] == 422
+    assert problem["title"]
     assert path in [e["path"] for e in problem["errors"]]
     assert count(session, SourceEvent) == 0
     assert count(session, Case) == 0
@@ -201,7 +204,8 @@ def test_not_json_and_oversize_batches_are_refused(
 ) -> None:
     h = {"X-API-Key": camera_key}
     r = client.post("/api/v1/events", content=b"{not json", headers=h)
-    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "body"
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["path"] == "body"
     context.settings.max_batch_size = 3
     r = client.post("/api/v1/events", json=[event(f"o{i}") for i in range(4)], headers=h)
     assert r.status_code == 413
@@ -211,11 +215,11 @@ def test_not_json_and_oversize_batches_are_refused(
     assert count(session, SourceEvent) == 0
 
 
-def test_who_may_send_events(client: TestClient, login: Any, session: Session) -> None:
+def test_who_may_send_events(client: TestClient, login: Any) -> None:
     assert client.post("/api/v1/events", json=event()).status_code == 401
     assert client.post("/api/v1/events", json=event(),
                        headers={"X-API-Key": "cok_nope_nope"}).status_code == 401  # fmt: skip
-    lon, lat = inside(GRID_A)
+    _lon, _lat = inside(GRID_A)
     mine = event("insp-1", kind="inspector", source=None, confidence=None)
     r = client.post("/api/v1/events", json=mine, headers=login("inspector"))
     assert r.status_code == 201, r.text
@@ -239,4 +243,5 @@ def test_an_inspector_fixes_on_the_spot(client: TestClient, login: Any, session:
     assert r.status_code == 201, r.text
     assert r.json()["case_state"] == "checked"
     case = session.get(Case, r.json()["case_id"])
-    assert case is not None and case.self_handled
+    assert case is not None
+    assert case.self_handled

@@ -11,13 +11,13 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
+from tests.factories import EPOCH, GRIDS, make_district
+from tests.serverproc import ServerProcess
 
 from cityops.auth.service import create_api_key
 from cityops.cases.models import Case
 from cityops.ingest.models import SourceEvent
 from cityops.migrate import upgrade
-from tests.factories import EPOCH, GRIDS, make_district
-from tests.serverproc import ServerProcess
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import DDL, Boolean, ForeignKey, Integer, String, Table, event
 from sqlalchemy.orm import Mapped, mapped_column
@@ -17,9 +17,7 @@ class Account(Base):
     __tablename__ = "accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="CASCADE"), unique=True
-    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), unique=True)
     username: Mapped[str] = mapped_column(String(60), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -85,7 +83,8 @@ def make_append_only(table: Table) -> None:
     """Attach the append-only triggers to `table` whenever it is created."""
     for dialect in ("sqlite", "postgresql"):
         for statement in append_only_statements(table.name, dialect):
-            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
+            ddl = DDL(statement).execute_if(dialect=dialect)  # type: ignore[no-untyped-call]
+            event.listen(table, "after_create", ddl)
 
 
-make_append_only(AuditEntry.__table__)
+make_append_only(cast(Table, AuditEntry.__table__))

@@ -123,9 +123,10 @@ def create_api_key(
     """A new API key for machine sources; returns the row and the key, shown only once."""
     sources = [s.strip() for s in sources if s.strip()]
     if not sources:
-        raise Invalid("an API key needs at least one source", errors=[
-            FieldProblem("sources", "at least one source name")
-        ])
+        raise Invalid(
+            "an API key needs at least one source",
+            errors=[FieldProblem("sources", "at least one source name")],
+        )
     prefix = secrets.token_hex(6)
     key = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiKey(
@@ -168,24 +169,18 @@ def revoke_api_key(session: Session, key_id: int, *, now: datetime) -> ApiKey:
     return row
 
 
-def create_account(
-    session: Session, *, person: Person, username: str, password: str
-) -> Account:
+def create_account(session: Session, *, person: Person, username: str, password: str) -> Account:
     """A login for `person`; the username must be free and the password long enough."""
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(
-            FieldProblem("password", f"at least {MIN_PASSWORD_LENGTH} characters")
-        )
+        problems.append(FieldProblem("password", f"at least {MIN_PASSWORD_LENGTH} characters"))
     if not username.strip():
         problems.append(FieldProblem("username", "must not be empty"))
     if problems:
         raise Invalid("cannot create the account", errors=problems)
     if session.scalar(select(Account.id).where(Account.username == username)) is not None:
         raise Conflict(f"username {username!r} is taken")
-    account = Account(
-        person_id=person.id, username=username, password_hash=hash_password(password)
-    )
+    account = Account(person_id=person.id, username=username, password_hash=hash_password(password))
     session.add(account)
     session.flush()
     return account

@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cityops.catalog.models import DispatchTarget
-from cityops.catalog.service import CatalogSnapshot, match_rule
 from cityops.cases import repository
 from cityops.cases.events import CaseMerged, CaseOpened, CaseTransitioned
 from cityops.cases.models import Case, CaseStep
 from cityops.cases.sla import handling_due, stage_due
 from cityops.cases.workflow import Action, State
+from cityops.catalog.models import DispatchTarget
+from cityops.catalog.service import CatalogSnapshot, match_rule
 from cityops.geo.index import GridIndex
 from cityops.ingest.models import SourceEvent
 from cityops.ingest.schemas import STAFF_KINDS, EventIn, EventResult
@@ -191,12 +191,10 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
         [s.event.location.lon for s in valid], [s.event.location.lat for s in valid]
     )
     classes = {s.event.class_code for s in valid if s.event.class_code}
-    max_window = max(
-        (env.snapshot.classes[c].merge_window_minutes for c in classes), default=0
-    )
+    max_window = max((env.snapshot.classes[c].merge_window_minutes for c in classes), default=0)
     merge_index = _MergeIndex()
     if classes:
-        for row in repository.open_cases_near(
+        for hit in repository.open_cases_near(
             session,
             classes,
             since=now - timedelta(minutes=max_window),
@@ -204,11 +202,9 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
             lats=[s.event.location.lat for s in valid],
             margin_deg=max(env.snapshot.classes[c].merge_radius_m for c in classes) / 90_000,
         ):
-            merge_index.add(_Candidate(row.id, row.class_code or "", row.lon, row.lat,
-                                       row.created_at, row.state))  # fmt: skip
-    workers = repository.grid_workers_on_duty(
-        session, {g for g in grid_codes if g}, at=now
-    )
+            merge_index.add(_Candidate(hit.id, hit.class_code or "", hit.lon, hit.lat,
+                                       hit.created_at, hit.state))  # fmt: skip
+    workers = repository.grid_workers_on_duty(session, {g for g in grid_codes if g}, at=now)
     street_offices = repository.street_offices(session)
 
     new_cases: list[dict[str, Any]] = []
@@ -276,26 +272,26 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
         )  # fmt: skip
 
     # 4. Write: ids first (so rows link without RETURNING), then one executemany a table.
-    case_ids = allocate_ids(session, Case.__table__, len(new_cases))
+    case_ids = allocate_ids(session, Case, len(new_cases))
     for case_id, row in zip(case_ids, new_cases, strict=True):
         row["id"] = case_id
     step_rows = [st for steps in new_steps for st in steps]
-    step_ids = allocate_ids(session, CaseStep.__table__, len(step_rows))
+    step_ids = allocate_ids(session, CaseStep, len(step_rows))
     for case_id, steps in zip(case_ids, new_steps, strict=True):
         for st in steps:
             st["case_id"] = case_id
     for step_id, st in zip(step_ids, step_rows, strict=True):
         st["id"] = step_id
-    event_ids = allocate_ids(session, SourceEvent.__table__, len(new_events))
+    event_ids = allocate_ids(session, SourceEvent, len(new_events))
     for event_id, (pos, cand) in zip(event_ids, event_case, strict=True):
         if cand.case_id is None and cand.new_index is not None:
             cand.case_id = case_ids[cand.new_index]
         new_events[pos]["case_id"] = cand.case_id
         new_events[pos]["id"] = event_id
-    insert_rows(session, Case.__table__, new_cases)
-    insert_rows(session, CaseStep.__table__, step_rows)
-    insert_rows(session, SourceEvent.__table__, new_events)
-    add_to_counts(session, Case.__table__, merges, column="signal_count", now=now)
+    insert_rows(session, Case, new_cases)
+    insert_rows(session, CaseStep, step_rows)
+    insert_rows(session, SourceEvent, new_events)
+    add_to_counts(session, Case, merges, column="signal_count", now=now)
 
     # 5. Results and events for after the commit.
     for pos, s in enumerate(valid):  # one event row per valid signal, in order

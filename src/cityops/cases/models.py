@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -84,7 +85,7 @@ class Case(Base):
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it)
 
     @property
     def number(self) -> str:
@@ -121,7 +122,7 @@ class CaseStep(Base):
     attachments: Mapped[list[Any]] = mapped_column(default=list)
 
 
-make_append_only(CaseStep.__table__)
+make_append_only(cast(Table, CaseStep.__table__))
 
 
 class CaseAttachment(Base):

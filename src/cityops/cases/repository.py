@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, false, func, or_, select, true, tuple_
+from sqlalchemy import Select, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from cityops.cases.models import Case, CaseAttachment, CaseStep
@@ -44,17 +44,19 @@ def open_cases_near(
     lons: Sequence[float],
     lats: Sequence[float],
     margin_deg: float,
-) -> Sequence[Row[Any]]:
+) -> list[Any]:
     """Open cases of these classes opened since `since` within the points' box plus a margin."""
-    return session.execute(
-        select(Case.id, Case.class_code, Case.lon, Case.lat, Case.created_at, Case.state).where(
-            Case.class_code.in_(sorted(class_codes)),
-            Case.state.in_(sorted(OPEN_STATES)),
-            Case.created_at >= since,
-            Case.lon.between(min(lons) - margin_deg, max(lons) + margin_deg),
-            Case.lat.between(min(lats) - margin_deg, max(lats) + margin_deg),
-        )
-    ).all()
+    return list(
+        session.execute(
+            select(Case.id, Case.class_code, Case.lon, Case.lat, Case.created_at, Case.state).where(
+                Case.class_code.in_(sorted(class_codes)),
+                Case.state.in_(sorted(OPEN_STATES)),
+                Case.created_at >= since,
+                Case.lon.between(min(lons) - margin_deg, max(lons) + margin_deg),
+                Case.lat.between(min(lats) - margin_deg, max(lats) + margin_deg),
+            )
+        ).all()
+    )
 
 
 def grid_workers_on_duty(

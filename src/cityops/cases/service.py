@@ -14,8 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cityops.auth.service import Principal, record_audit
-from cityops.catalog.models import TimeUnit
-from cityops.catalog.service import CatalogSnapshot
 from cityops.cases import repository
 from cityops.cases.events import CaseEscalated, CaseTransitioned
 from cityops.cases.models import Case, CaseAttachment, CaseStep
@@ -43,12 +41,15 @@ from cityops.cases.workflow import (
     can_see,
     plan,
 )
+from cityops.catalog.models import TimeUnit
+from cityops.catalog.service import CatalogSnapshot
 from cityops.errors import Conflict, FieldProblem, Invalid, NotFound
 from cityops.kit.bus import collect
 from cityops.kit.pagination import PageParams, paginate
 from cityops.kit.storage import BlobStorage, new_key
 from cityops.org.models import Department, Person
 from cityops.worktime.service import WorkCalendar
+
 
 @dataclass
 class CaseEnv:
@@ -157,9 +158,7 @@ def list_cases(
     return [to_read(env, c) for c in rows], total
 
 
-def act(
-    session: Session, env: CaseEnv, actor: Actor, case_id: int, request: ActionRequest
-) -> Case:
+def act(session: Session, env: CaseEnv, actor: Actor, case_id: int, request: ActionRequest) -> Case:
     """Take an action on a case: check it, apply it, and append the step that records it."""
     case = repository.get_for_update(session, case_id)
     if case is None or not can_see(actor, facts_of(case)):
@@ -220,8 +219,10 @@ def _apply(
             code = (req.class_code or "").strip().upper()
             klass = env.snapshot.classes.get(code)
             if klass is None:
-                raise Invalid(f"unknown class {code}",
-                              errors=[FieldProblem("class_code", "unknown or inactive class")])
+                raise Invalid(
+                    f"unknown class {code}",
+                    errors=[FieldProblem("class_code", "unknown or inactive class")],
+                )
             data["class_code"] = {"from": case.class_code, "to": code}
             case.class_code, case.family, case.urgency = code, klass.family, klass.urgency
     elif action is Action.VERIFY:
@@ -299,15 +300,14 @@ def _dispatch(
                 FieldProblem("department_id", "no such active department")])  # fmt: skip
     if req.assignee_id is not None:
         person = session.get(Person, req.assignee_id)
-        if person is None or not person.active or not (
-            set(person.roles) & {GRID_WORKER, DEPARTMENT_HANDLER}
+        if (
+            person is None
+            or not person.active
+            or not (set(person.roles) & {GRID_WORKER, DEPARTMENT_HANDLER})
         ):
             raise Invalid("unknown assignee", errors=[FieldProblem(
                 "assignee_id", "no such active grid worker or department handler")])  # fmt: skip
-        if req.department_id is None:
-            req_dept = person.department_id
-        else:
-            req_dept = req.department_id
+        req_dept = person.department_id if req.department_id is None else req.department_id
     else:
         req_dept = req.department_id
     case.department_id = req_dept

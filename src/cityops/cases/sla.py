@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from cityops.cases.workflow import State
 from cityops.catalog.models import Stage, TimeUnit
 from cityops.catalog.service import CatalogSnapshot
-from cityops.cases.workflow import State
 from cityops.worktime.service import WorkCalendar
 
 # The stage whose limit runs while a case is in a state. HANDLING runs on the class's own

@@ -119,12 +119,9 @@ def load_snapshot(session: Session) -> CatalogSnapshot:
                  r.auto_file, r.auto_dispatch, r.dispatch_to)
         for r in repository.rules(session, active_only=True)
     )  # fmt: skip
-    departments = {
-        code: dept_id
-        for code, dept_id in session.execute(
-            select(Department.code, Department.id).where(Department.active)
-        ).all()
-    }
+    departments = dict(
+        session.execute(select(Department.code, Department.id).where(Department.active)).all()
+    )
     return CatalogSnapshot(classes, limits, rules, departments)
 
 

@@ -39,8 +39,8 @@ def _authorize(
         if event.source is None:
             problems.append({"path": "source", "message": "required with an API key"})
         elif event.source not in principal.sources:
-            problems.append({"path": "source",
-                             "message": f"this API key may not post as {event.source!r}"})  # fmt: skip
+            message = f"this API key may not post as {event.source!r}"
+            problems.append({"path": "source", "message": message})
         if event.kind in STAFF_KINDS:
             problems.append({"path": "kind", "message": "staff reports need a person's login"})
         if event.self_handled:

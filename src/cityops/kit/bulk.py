@@ -9,8 +9,9 @@ this is for rows that services built and checked, never for raw input.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import JSON, Table, text
@@ -24,13 +25,14 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
+def allocate_ids(session: Session, model: type[Any], count: int) -> list[int]:
     """Reserve `count` new primary keys of `table` for rows this transaction will insert.
 
     PostgreSQL takes them from the table's sequence. SQLite has no sequence, but every
     write transaction here begins IMMEDIATE and so holds the database's write lock: the
     ids after the current maximum stay free until it commits or rolls back.
     """
+    table = _table(model)
     if count == 0:
         return []
     if _dialect(session) == "postgresql":
@@ -42,6 +44,10 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
         return [int(r[0]) for r in rows]
     start = session.execute(text(f"SELECT coalesce(max(id), 0) FROM {table.name}")).scalar_one()
     return list(range(int(start) + 1, int(start) + 1 + count))
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
 
 
 def _sqlite_datetime(value: datetime) -> str:
@@ -59,14 +65,15 @@ def _is_json(column_type: Any) -> bool:
     return isinstance(impl, JSON)
 
 
-def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
     """Insert `rows` (dicts keyed by column name, every column present) in one executemany."""
     if not rows:
         return
+    table = _table(model)
     dialect = _dialect(session)
     columns = [c for c in table.columns if c.name in rows[0]]
     names = [c.name for c in columns]
-    converters = []
+    converters: list[Callable[[Any], Any] | None] = []
     for c in columns:
         if isinstance(c.type, UTCDateTime):
             if dialect == "sqlite":
@@ -78,15 +85,13 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         else:
             converters.append(None)
     if dialect == "postgresql":
-        marks = ", ".join(
-            "%s::jsonb" if _is_json(c.type) else "%s" for c in columns
-        )
+        marks = ", ".join("%s::jsonb" if _is_json(c.type) else "%s" for c in columns)
     else:
         marks = ", ".join("?" for _ in columns)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
     params = [
         tuple(
-            conv(row[name]) if conv else row[name]
+            conv(row[name]) if conv is not None else row[name]
             for name, conv in zip(names, converters, strict=True)
         )
         for row in rows
@@ -95,11 +100,13 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 def add_to_counts(
-    session: Session, table: Table, increments: dict[int, int], *, column: str, now: datetime
+    session: Session, model: type[Any], increments: dict[int, int], *, column: str, now: datetime
 ) -> None:
     """`column += n` for each id, in one executemany; also bumps `version` and `updated_at`."""
     if not increments:
         return
+    table = _table(model)
+    params: list[tuple[int, Any, int]]
     if _dialect(session) == "postgresql":
         mark, stamp = "%s", now.astimezone(UTC)
         params = [(n, stamp, i) for i, n in increments.items()]

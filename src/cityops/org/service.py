@@ -23,7 +23,7 @@ def load_grid_index(session: Session) -> GridIndex:
             Region.level == RegionLevel.GRID.value, Region.geometry.is_not(None)
         )
     ).all()
-    return GridIndex([(code, shapely.from_wkb(wkb)) for code, wkb in rows])
+    return GridIndex([(code, shapely.from_wkb(wkb)) for code, wkb in rows if wkb is not None])
 
 
 def region_read(region: Region, *, with_geometry: bool = True) -> RegionRead:

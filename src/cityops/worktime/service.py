@@ -46,7 +46,10 @@ def parse_windows(text: str) -> list[tuple[time, time]]:
     try:
         for part in text.split(","):
             start_text, end_text = part.strip().split("-")
-            start, end = time.fromisoformat(start_text.strip()), time.fromisoformat(end_text.strip())
+            start, end = (
+                time.fromisoformat(start_text.strip()),
+                time.fromisoformat(end_text.strip()),
+            )
             windows.append((start, end))
     except ValueError:
         raise Invalid(
@@ -84,8 +87,12 @@ class WorkCalendar:
             raise Invalid("a working day needs at least one working window")
 
     @classmethod
-    def from_settings(cls, settings: Settings, overrides: dict[date, bool] | None = None) -> WorkCalendar:
-        return cls(parse_windows(settings.workday_windows), ZoneInfo(settings.timezone), overrides or {})
+    def from_settings(
+        cls, settings: Settings, overrides: dict[date, bool] | None = None
+    ) -> WorkCalendar:
+        return cls(
+            parse_windows(settings.workday_windows), ZoneInfo(settings.timezone), overrides or {}
+        )
 
     # -- days -----------------------------------------------------------------------------
 
