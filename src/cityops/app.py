@@ -12,15 +12,21 @@ from cityops import __version__, problems
 from cityops.auth.api import router as auth_router
 from cityops.bootstrap import Context, build_context
 from cityops.cases.api import router as cases_router
+from cityops.catalog.api import router as catalog_router
 from cityops.config import Settings, get_settings
 from cityops.ingest.api import router as ingest_router
 from cityops.migrate import ensure_migrated
+from cityops.org.api import router as org_router
+from cityops.worktime.api import router as calendar_router
 
 API_PREFIX = "/api/v1"
 
 # Every context's router, in one place (habit 6: explicit registries).
 ROUTERS: list[APIRouter] = [
     auth_router,
+    org_router,
+    catalog_router,
+    calendar_router,
     ingest_router,
     cases_router,
 ]
