@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-
 from tests.factories import COMMUNITY_A1, DISTRICT, GRID_A, STREET_A
 
 
@@ -46,9 +45,7 @@ def test_departments_and_people(client: TestClient, login: Any, district: Any) -
     assert [p["code"] for p in handlers["items"]] == ["handler"]
 
 
-def test_only_admins_add_people_and_bad_fields_are_named(
-    client: TestClient, login: Any
-) -> None:
+def test_only_admins_add_people_and_bad_fields_are_named(client: TestClient, login: Any) -> None:
     body = {"code": "new1", "name": "张三", "roles": ["inspector"], "scope_code": GRID_A}
     assert client.post("/api/v1/people", json=body, headers=login("dispatcher")).status_code == 403
     admin = login("admin")
@@ -65,8 +62,8 @@ def test_only_admins_add_people_and_bad_fields_are_named(
 
 def test_duty_roster(client: TestClient, login: Any, district: Any) -> None:
     h = login("dispatcher")
-    now = client.get("/api/v1/duty", params={"grid_code": GRID_A,
-                                             "at": "2026-11-24T02:00:00Z"}, headers=h).json()  # fmt: skip
+    params = {"grid_code": GRID_A, "at": "2026-11-24T02:00:00Z"}
+    now = client.get("/api/v1/duty", params=params, headers=h).json()
     assert [d["person_id"] for d in now["items"]] == [district.people["worker"].id]
     admin = login("admin")
     body = {"person_id": district.people["inspector"].id, "grid_code": GRID_A,
