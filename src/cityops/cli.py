@@ -191,3 +191,39 @@ def _path(p: Path) -> Path:
         console.print(f"[red]{p}: no such file[/red]")
         raise typer.Exit(2)
     return p
+
+
+@app.command()
+def demo(
+    if_empty: Annotated[
+        bool, typer.Option(help="Do nothing if the database has a district")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same demo")] = 7,
+    until: Annotated[str | None, typer.Option(help="Last day of history, YYYY-MM-DD")] = None,
+    days: Annotated[int, typer.Option(help="Days of case history")] = 30,
+) -> None:
+    """Build the demo district (regions, staff, catalog) and a month of cases."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from cityops.demo.service import build_demo, has_district
+
+    ctx = _context()
+    if if_empty and has_district(ctx):
+        console.print("the database already holds a district: demo not loaded")
+        return
+    last = (
+        date.fromisoformat(until) if until else datetime.now(ZoneInfo(ctx.settings.timezone)).date()
+    )
+    with progress_bar() as bar:
+        task = bar.add_task("demo district", total=days + 1)
+        summary = build_demo(
+            ctx, until=last, seed=seed, days=days,
+            progress=lambda done, total, _label: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    levels = ", ".join(f"{n} {level}" for level, n in sorted(summary.regions.items()))
+    console.print(f"regions: {levels}; people: {summary.people}; steps: {summary.steps}")
+    console.print("cases: " + ", ".join(f"{s} {n}" for s, n in summary.cases.items()))
+    console.print(f"demo logins (password [bold]{summary.password}[/bold], for the demo only):")
+    for username, role in summary.logins.items():
+        console.print(f"  {username:<12} {role}")

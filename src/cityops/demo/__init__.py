@@ -1,0 +1,1 @@
+"""The demo district: a dense city centre with its staff and a month of cases."""

@@ -1,0 +1,107 @@
+"""`build_demo`: the demo district and a month of its cases, deterministic for a seed."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import func, select
+
+from cityops.bootstrap import Context
+from cityops.cases.models import Case, CaseStep
+from cityops.cases.service import sweep_overdue
+from cityops.demo.district import DEMO_PASSWORD, WELL_KNOWN, build_district
+from cityops.demo.history import Simulation
+from cityops.org.models import Person, Region
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    regions: dict[str, int]
+    people: int
+    cases: dict[str, int]
+    steps: int
+    logins: dict[str, str]
+    password: str
+
+
+def has_district(context: Context) -> bool:
+    with context.sessions() as session:
+        return session.scalar(select(func.count()).select_from(Region)) != 0
+
+
+def build_demo(
+    context: Context,
+    *,
+    until: date,
+    seed: int = 7,
+    days: int = 30,
+    cases_per_day: int = 60,
+    progress: Progress | None = None,
+) -> DemoSummary:
+    """Build the district and `days` days of history ending at 16:00 on `until`."""
+    zone = ZoneInfo(context.settings.timezone)
+    end = datetime.combine(until, time(16, 0), zone)
+    start = datetime.combine(until - timedelta(days=days), time(0), zone)
+    rng = random.Random(seed)
+    uow = context.unit_of_work()
+    try:
+        staff = build_district(uow.session, start=start - timedelta(days=1))
+        uow.commit()
+        context.invalidate_reference()
+        grids: dict[str, BaseGeometry] = {}
+        for code, wkb in uow.session.execute(
+            select(Region.code, Region.geometry).where(Region.level == "grid")
+        ).all():
+            geometry = shapely.from_wkb(wkb)
+            assert geometry is not None
+            grids[code] = geometry
+        sim = Simulation(context, staff, grids, rng)
+        session = uow.session
+        for day in range(days + 1):
+            day_start = start + timedelta(days=day)
+            weekend = day_start.weekday() >= 5
+            count = max(1, int(rng.gauss(cases_per_day * (0.6 if weekend else 1), 8)))
+            moments = sorted(day_start + timedelta(hours=rng.uniform(7, 21)) for _ in range(count))
+            next_sweep = day_start + timedelta(hours=1)
+            for moment in moments:
+                if moment > end:
+                    break
+                while next_sweep <= moment:
+                    sim.run_until(session, next_sweep)
+                    sweep_overdue(session, context.case_env(session, next_sweep))
+                    next_sweep += timedelta(hours=1)
+                sim.run_until(session, moment)
+                sim.report(session, moment)
+            sim.run_until(session, min(day_start + timedelta(days=1), end))
+            uow.commit()
+            if progress:
+                progress(day + 1, days + 1, "cases")
+        sweep_overdue(session, context.case_env(session, end))
+        uow.commit()
+        return summary(context)
+    finally:
+        uow.close()
+
+
+def summary(context: Context) -> DemoSummary:
+    with context.sessions() as session:
+        regions = Counter(dict(session.execute(
+            select(Region.level, func.count()).group_by(Region.level)).all()))  # fmt: skip
+        cases = dict(session.execute(select(Case.state, func.count()).group_by(Case.state)).all())
+        return DemoSummary(
+            regions={k: int(v) for k, v in regions.items()},
+            people=int(session.scalar(select(func.count()).select_from(Person)) or 0),
+            cases={k: int(v) for k, v in sorted(cases.items())},
+            steps=int(session.scalar(select(func.count()).select_from(CaseStep)) or 0),
+            logins=dict(WELL_KNOWN),
+            password=DEMO_PASSWORD,
+        )
