@@ -211,6 +211,7 @@ def demo(
     ctx = _context()
     if if_empty and has_district(ctx):
         console.print("the database already holds a district: demo not loaded")
+        _print_logins()
         return
     last = (
         date.fromisoformat(until) if until else datetime.now(ZoneInfo(ctx.settings.timezone)).date()
@@ -224,6 +225,12 @@ def demo(
     levels = ", ".join(f"{n} {level}" for level, n in sorted(summary.regions.items()))
     console.print(f"regions: {levels}; people: {summary.people}; steps: {summary.steps}")
     console.print("cases: " + ", ".join(f"{s} {n}" for s, n in summary.cases.items()))
-    console.print(f"demo logins (password [bold]{summary.password}[/bold], for the demo only):")
-    for username, role in summary.logins.items():
+    _print_logins()
+
+
+def _print_logins() -> None:
+    from cityops.demo.district import DEMO_PASSWORD, WELL_KNOWN
+
+    console.print(f"demo logins (password [bold]{DEMO_PASSWORD}[/bold], for the demo only):")
+    for username, role in WELL_KNOWN.items():
         console.print(f"  {username:<12} {role}")
