@@ -52,7 +52,7 @@ def prepare(url: str) -> tuple[str, list[tuple[float, float, float, float]]]:
     settings = Settings(database_url=url)
     context = build_context(settings)
     upgrade(context.engine)
-    build_demo(context, until=date(2026, 11, 24), seed=7, days=0, progress=None)
+    build_demo(context, until=date(2026, 11, 24), seed=7, days=0)
     with Session(context.engine) as session:
         _, key = create_api_key(session, name="bench", sources=["bench"], trusted=True,
                                 now=context.clock.now())  # fmt: skip

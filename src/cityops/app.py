@@ -15,6 +15,7 @@ from cityops.cases.api import router as cases_router
 from cityops.catalog.api import router as catalog_router
 from cityops.config import Settings, get_settings
 from cityops.ingest.api import router as ingest_router
+from cityops.kpi.api import router as kpi_router
 from cityops.migrate import ensure_migrated
 from cityops.org.api import router as org_router
 from cityops.worktime.api import router as calendar_router
@@ -29,6 +30,7 @@ ROUTERS: list[APIRouter] = [
     calendar_router,
     ingest_router,
     cases_router,
+    kpi_router,
 ]
 
 

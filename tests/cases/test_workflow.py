@@ -55,7 +55,8 @@ EXPECTED: dict[State, dict[str, set[str]]] = {
         "supervisor": URGE,
     },
     State.ACCEPTED: {"shift_leader": {"file", "cancel"} | URGE, "supervisor": URGE},
-    State.FILED: {"dispatcher": {"dispatch"}, "shift_leader": URGE, "supervisor": URGE},
+    State.FILED: {"dispatcher": {"dispatch"}, "shift_leader": {"cancel"} | URGE,
+                  "supervisor": URGE},
     State.HANDLING: {
         "department_handler": {"request_extension", "request_return", "request_defer",
                                "report_handled"},

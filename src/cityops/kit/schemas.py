@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
-def _aware_utc(value: datetime) -> datetime:
+def aware_utc(value: datetime) -> datetime:
     # A timestamp without a zone is taken as UTC: devices and scripts often omit it, and
     # guessing the local zone would shift every reading by eight hours.
     if value.tzinfo is None:
@@ -16,7 +16,7 @@ def _aware_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-UTCDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
+UTCDatetime = Annotated[datetime, AfterValidator(aware_utc)]
 
 
 class Schema(BaseModel):

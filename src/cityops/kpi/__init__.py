@@ -1,0 +1,1 @@
+"""Performance indicators (绩效评价) derived from the case steps."""
