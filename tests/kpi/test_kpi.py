@@ -196,8 +196,8 @@ def test_weights_and_grades() -> None:
 
 
 def test_kpi_api_checks_role_and_scope(client: TestClient, login: Any, district: Any) -> None:
-    r = client.get("/api/v1/kpi/regions/500103", headers=login("supervisor"),
-                   params={"start": "2026-11-01T00:00:00Z", "end": "2026-11-30T00:00:00Z"})  # fmt: skip
+    november = {"start": "2026-11-01T00:00:00Z", "end": "2026-11-30T00:00:00Z"}
+    r = client.get("/api/v1/kpi/regions/500103", headers=login("supervisor"), params=november)
     assert r.status_code == 200 and r.json()["subject"] == "region:500103"
     assert client.get("/api/v1/kpi/regions/500103",
                       headers=login("street_dispatcher")).status_code == 403  # fmt: skip
@@ -211,8 +211,8 @@ def test_kpi_api_checks_role_and_scope(client: TestClient, login: Any, district:
                       headers=login("handler")).status_code == 403  # fmt: skip
     me = district.people["inspector"].id
     assert client.get(f"/api/v1/kpi/people/{me}", headers=login("inspector")).status_code == 200
-    bad = client.get("/api/v1/kpi/regions/500103", headers=login("supervisor"),
-                     params={"start": "2026-12-01T00:00:00Z", "end": "2026-11-01T00:00:00Z"})  # fmt: skip
+    backwards = {"start": "2026-12-01T00:00:00Z", "end": "2026-11-01T00:00:00Z"}
+    bad = client.get("/api/v1/kpi/regions/500103", headers=login("supervisor"), params=backwards)
     assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "end"
     ranking = client.get("/api/v1/kpi/ranking", params={"parent": "500103",
                          "closure_rate": 1}, headers=login("supervisor"))  # fmt: skip
