@@ -41,11 +41,10 @@ CLASSES = ["E0102", "E0101", "E0103", "E0502", "E0501", "E0201", "P0101", "P0110
 
 def prepare(url: str) -> tuple[str, list[tuple[float, float, float, float]]]:
     """Migrate, build the demo district without history, and make an API key."""
-    from cityops.demo.service import build_demo
-
     from cityops.auth.service import create_api_key
     from cityops.bootstrap import build_context
     from cityops.config import Settings
+    from cityops.demo.service import build_demo
     from cityops.migrate import upgrade
     from cityops.org.models import Region
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,6 +14,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from cityops.config import get_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from cityops.bootstrap import Context
 
 app = typer.Typer(
@@ -20,8 +23,12 @@ app = typer.Typer(
 )
 user_app = typer.Typer(help="Manage people's logins", no_args_is_help=True)
 apikey_app = typer.Typer(help="Manage API keys of machine sources", no_args_is_help=True)
+import_app = typer.Typer(help="Load a district's own data (all-or-nothing)", no_args_is_help=True)
+export_app = typer.Typer(help="Write the district's data to files", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
 console = Console()
 
 
@@ -191,6 +198,134 @@ def _path(p: Path) -> Path:
         console.print(f"[red]{p}: no such file[/red]")
         raise typer.Exit(2)
     return p
+
+
+def _run_import(label: str, action: Callable[[Session], object]) -> None:
+    """Run one import in one transaction; print every problem and exit 1 if there are any."""
+    from cityops.errors import ImportFailed
+
+    ctx = _context()
+    uow = ctx.unit_of_work()
+    try:
+        result = action(uow.session)
+        uow.commit()
+    except ImportFailed as failed:
+        console.print(f"[red]{label}: {len(failed.problems)} problem(s); nothing was written[/red]")
+        for problem in failed.problems[:200]:
+            console.print(f"  {problem}")
+        raise typer.Exit(1) from None
+    finally:
+        uow.close()
+    console.print(f"{label}: {result}")
+
+
+FileArg = Annotated[Path, typer.Argument(help="The file to read")]
+
+
+@import_app.command("regions")
+def import_regions_cmd(
+    file: FileArg,
+    layer: Annotated[str | None, typer.Option(help="Layer of a GeoPackage")] = None,
+    code_field: Annotated[str, typer.Option(help="Field holding the region code")] = "code",
+    name_field: Annotated[str, typer.Option(help="Field holding the name")] = "name",
+    grade_field: Annotated[str, typer.Option(help="Field holding a grid's grade")] = "grade",
+) -> None:
+    """Regions and grids from GeoJSON, GeoPackage or Shapefile, in any CRS."""
+    from cityops.org.io import import_regions
+
+    path = _path(file)
+    with progress_bar() as bar:
+        task = bar.add_task("regions", total=None)
+
+        def run(session: Session) -> object:
+            return import_regions(
+                session, path, layer=layer, code_field=code_field, name_field=name_field,
+                grade_field=grade_field,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
+
+        _run_import("regions", run)
+
+
+@import_app.command("departments")
+def import_departments_cmd(file: FileArg) -> None:
+    """Departments from CSV/XLSX: code, name, kind, region_code, phone."""
+    from cityops.org.io import import_departments
+
+    path = _path(file)
+    _run_import("departments", lambda s: import_departments(s, path))
+
+
+@import_app.command("people")
+def import_people_cmd(file: FileArg) -> None:
+    """People from CSV/XLSX: code, name, phone, roles, department_code, scope_code, username,
+    password."""
+    from cityops.org.io import import_people
+
+    path = _path(file)
+    _run_import("people", lambda s: import_people(s, path))
+
+
+@import_app.command("duty")
+def import_duty_cmd(file: FileArg) -> None:
+    """Duty roster from CSV/XLSX: person_code, grid_code, role, starts_at, ends_at."""
+    from cityops.org.io import import_duty
+
+    path = _path(file)
+    _run_import("duty", lambda s: import_duty(s, path))
+
+
+@import_app.command("catalog")
+def import_catalog_cmd(file: FileArg) -> None:
+    """Case classes from CSV/XLSX (the columns of `cityops export catalog`)."""
+    from cityops.catalog.io import import_classes
+
+    path = _path(file)
+    _run_import("catalog (created, updated)", lambda s: import_classes(s, path))
+
+
+OutArg = Annotated[Path, typer.Argument(help="The file to write; its suffix picks the format")]
+
+
+def _run_export(label: str, action: Callable[[Session], int]) -> None:
+    ctx = _context()
+    with ctx.sessions() as session:
+        count = action(session)
+    console.print(f"{label}: {count} written")
+
+
+@export_app.command("regions")
+def export_regions_cmd(
+    file: OutArg, level: Annotated[str | None, typer.Option(help="Only this level")] = None
+) -> None:
+    """Regions to GeoJSON (.geojson) or GeoPackage (.gpkg), CGCS2000 lon/lat."""
+    from cityops.org.io import export_regions
+
+    _run_export("regions", lambda s: export_regions(s, file, level=level))
+
+
+@export_app.command("people")
+def export_people_cmd(file: OutArg) -> None:
+    """People to CSV or XLSX (no passwords)."""
+    from cityops.org.io import export_people
+
+    _run_export("people", lambda s: export_people(s, file))
+
+
+@export_app.command("departments")
+def export_departments_cmd(file: OutArg) -> None:
+    """Departments to CSV or XLSX."""
+    from cityops.org.io import export_departments
+
+    _run_export("departments", lambda s: export_departments(s, file))
+
+
+@export_app.command("catalog")
+def export_catalog_cmd(file: OutArg) -> None:
+    """Case classes to CSV or XLSX."""
+    from cityops.catalog.io import export_classes
+
+    _run_export("catalog", lambda s: export_classes(s, file))
 
 
 @app.command()

@@ -94,3 +94,9 @@ class ImportFailed(Invalid):
             f"{len(problems)} problem(s) in the import; nothing was written",
             errors=[FieldProblem(f"{p.file}:{p.row}:{p.field}", p.message) for p in problems],
         )
+
+    def __str__(self) -> str:
+        lines = [self.detail, *(str(p) for p in self.problems[:20])]
+        if len(self.problems) > 20:
+            lines.append(f"... and {len(self.problems) - 20} more")
+        return "\n".join(lines)

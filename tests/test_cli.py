@@ -1,0 +1,83 @@
+"""The `cityops` command as an IT team would script a district's set-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from cityops.auth.models import Account, ApiKey
+from cityops.cli import app
+from cityops.config import get_settings
+from cityops.org.models import Person
+
+runner = CliRunner()
+
+
+@pytest.fixture(name="database")
+def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("CITYOPS_DATABASE_URL", url)
+    monkeypatch.setenv("CITYOPS_STORAGE_DIR", str(tmp_path / "blobs"))
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_scripted_setup(database: str, tmp_path: Path) -> None:
+    assert "revision 0001" in run("migrate")
+    (tmp_path / "regions.geojson").write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"properties": {"code": "500105", "name": "九龙坡区"}, "geometry": {"type": "Polygon", '
+        '"coordinates": [[[106.4, 29.4], [106.6, 29.4], [106.6, 29.6], [106.4, 29.6], '
+        "[106.4, 29.4]]]}}]}",
+        encoding="utf-8",
+    )
+    assert "regions: ImportResult(created=1, updated=0)" in run(
+        "import", "regions", str(tmp_path / "regions.geojson")
+    )
+    run("user", "create", "chief", "--role", "admin", "--role", "supervisor",
+        "--scope", "500105", "--password", "long-enough-pass")  # fmt: skip
+    out = run("apikey", "create", "--source", "cam-gw-1", "--trusted")
+    key = out.strip().splitlines()[-1]
+    assert key.startswith("cok_")
+    engine = create_engine(database)
+    with Session(engine) as s:
+        person = s.scalar(select(Person).where(Person.code == "chief"))
+        assert person is not None and person.roles == ["admin", "supervisor"]
+        assert s.scalar(select(Account.username)) == "chief"
+        api_key = s.scalar(select(ApiKey))
+        assert api_key is not None and api_key.sources == ["cam-gw-1"] and api_key.trusted
+    engine.dispose()
+    out_file = tmp_path / "out.geojson"
+    assert "regions: 1 written" in run("export", "regions", str(out_file))
+    assert "九龙坡区" in out_file.read_text(encoding="utf-8")
+
+
+@pytest.mark.usefixtures("database")
+def test_a_bad_import_prints_each_problem_and_fails(tmp_path: Path) -> None:
+    run("migrate")
+    bad = tmp_path / "people.csv"
+    bad.write_text("code,name,roles\nP1,甲,wizard\nP2,,inspector\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", "people", str(bad)])
+    assert result.exit_code == 1
+    assert "2 problem(s); nothing was written" in result.output
+    assert "people.csv:2: roles: unknown role 'wizard'" in result.output
+    assert "people.csv:3: name: empty" in result.output
+
+
+@pytest.mark.usefixtures("database")
+def test_serving_an_unmigrated_database_says_what_to_run() -> None:
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "cityops migrate" in result.output
