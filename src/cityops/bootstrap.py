@@ -7,22 +7,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from cityops.auth.service import ApiKeyCache
 from cityops.cases.intake import IntakeEnv
 from cityops.cases.service import CaseEnv
 from cityops.catalog.service import CatalogSnapshot, load_snapshot
 from cityops.config import Settings
-from cityops.db import make_engine, make_sessionmaker
+from cityops.db import make_engine, make_sessionmaker, read_only
 from cityops.geo.index import GridIndex
 from cityops.kit.bus import MessageBus, UnitOfWork
 from cityops.kit.clock import Clock, SystemClock
 from cityops.kit.storage import BlobStorage, make_storage
 from cityops.org.service import load_grid_index
 from cityops.worktime.service import WorkCalendar, load_calendar
+
+if TYPE_CHECKING:
+    from cityops.ingest.committer import GroupCommitter
 
 T = TypeVar("T")
 
@@ -66,17 +70,26 @@ class Context:
     bus: MessageBus
     storage: BlobStorage
     clock: Clock
+    # Sessions for requests that only read: on SQLite they take no write lock.
+    read_sessions: sessionmaker[Session]
     grids: ReferenceCache[GridIndex] = field(init=False)
     catalog: ReferenceCache[CatalogSnapshot] = field(init=False)
     calendar: ReferenceCache[WorkCalendar] = field(init=False)
+    committer: GroupCommitter = field(init=False)
+    api_keys: ApiKeyCache = field(init=False)
 
     def __post_init__(self) -> None:
+        from cityops.ingest.committer import GroupCommitter
+
+        self.committer = GroupCommitter(self)
+        self.api_keys = ApiKeyCache()
         self.grids = ReferenceCache(load_grid_index)
         self.catalog = ReferenceCache(load_snapshot)
         self.calendar = ReferenceCache(lambda s: load_calendar(s, self.settings))
 
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions(), self.bus)
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        factory = self.read_sessions if read_only else self.sessions
+        return UnitOfWork(factory(), self.bus)
 
     def intake_env(self, session: Session, now: datetime) -> IntakeEnv:
         """The reference data intake reads, from this process's caches."""
@@ -115,9 +128,11 @@ def build_context(
             pool_size=settings.db_pool_size,
         )
         sessions = make_sessionmaker(engine)
+        read_sessions = make_sessionmaker(read_only(engine))
     else:
         bind = sessions.kw["bind"]
         engine = bind if isinstance(bind, Engine) else bind.engine
+        read_sessions = sessions
     return Context(
         settings=settings,
         engine=engine,
@@ -125,4 +140,5 @@ def build_context(
         bus=MessageBus(),
         storage=storage or make_storage(settings),
         clock=clock or SystemClock(),
+        read_sessions=read_sessions,
     )

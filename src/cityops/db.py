@@ -82,6 +82,14 @@ def import_all_models() -> None:
         importlib.import_module(name)
 
 
+READ_ONLY = "cityops_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine for work that only reads (no write lock taken on SQLite)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 def _sqlite_pragmas(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -100,7 +108,12 @@ def _sqlite_pragmas(engine: Engine, synchronous: str) -> None:
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so two writers wait on busy_timeout
         # instead of failing with "database is locked" when one upgrades a read lock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only work (an engine with the READ_ONLY option) begins deferred and, in WAL
+        # mode, never waits for a writer.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, *, synchronous: str = "FULL", pool_size: int = 10) -> Engine:
@@ -110,7 +123,13 @@ def make_engine(url: str, *, synchronous: str = "FULL", pool_size: int = 10) -> 
             from pathlib import Path
 
             Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=pool_size)
+        # Connections are kept: opening one sets the pragmas, which waits on a busy writer.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False},
+            pool_size=max(pool_size, 20),
+            max_overflow=40,
+        )
         _sqlite_pragmas(engine, synchronous)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

@@ -70,11 +70,14 @@ def create_key(body: ApiKeyCreate, uow: UowDep, admin: AdminDep, now: NowDep) ->
 
 
 @router.delete("/auth/api-keys/{key_id}", summary="Revoke an API key")
-def revoke_key(key_id: int, uow: UowDep, admin: AdminDep, now: NowDep) -> ApiKeyRead:
-    """Revoke at once: requests with this key are refused from now on."""
+def revoke_key(
+    key_id: int, context: ContextDep, uow: UowDep, admin: AdminDep, now: NowDep
+) -> ApiKeyRead:
+    """Revoke: refused at once by this process, within seconds by the others."""
     row = service.revoke_api_key(uow.session, key_id, now=now)
     service.record_audit(uow.session, admin, "apikey.revoke", "api_key", row.id, now=now)
     uow.commit()
+    context.api_keys.clear()
     return ApiKeyRead.model_validate(row)
 
 

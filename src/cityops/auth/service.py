@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -159,6 +161,38 @@ def principal_from_api_key(session: Session, key: str) -> Principal:
     return Principal(
         actor=actor, api_key_id=row.id, sources=frozenset(row.sources), trusted=row.trusted
     )
+
+
+class ApiKeyCache:
+    """Principals of recently seen API keys, so that a camera posting every few milliseconds
+    does not cost a database lookup each time. A revocation takes effect at once in the
+    process that made it and within `ttl` seconds in the others."""
+
+    def __init__(self, ttl: float = 10.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[Principal, float]] = {}
+
+    def cached(self, key: str) -> Principal | None:
+        """The principal of `key` if seen within the TTL, without touching the database."""
+        entry = self._entries.get(_hash_key(key))
+        if entry is not None and entry[1] > time.monotonic():
+            return entry[0]
+        return None
+
+    def get(self, session_factory: Callable[[], Session], key: str) -> Principal:
+        cached = self.cached(key)
+        if cached is not None:
+            return cached
+        digest, now = _hash_key(key), time.monotonic()
+        with session_factory() as session:
+            principal = principal_from_api_key(session, key)
+        if len(self._entries) > 10_000:  # keys are few; anything more is noise or an attack
+            self._entries.clear()
+        self._entries[digest] = (principal, now + self.ttl)
+        return principal
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 def revoke_api_key(session: Session, key_id: int, *, now: datetime) -> ApiKey:

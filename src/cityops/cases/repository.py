@@ -16,6 +16,8 @@ from cityops.org.models import Department, DepartmentKind, DutyAssignment, Role
 
 # SQLite allows at most 32,766 bound parameters in one statement; stay well below.
 CHUNK = 400
+# Up to this many points, merge candidates are looked up around each point.
+NEAR_EACH_POINT = 64
 
 
 def find_source_events(

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.exc import IntegrityError
-from starlette.concurrency import run_in_threadpool
 
-from cityops.auth.service import Principal
-from cityops.bootstrap import Context
-from cityops.deps import ContextDep, NowDep, PrincipalDep, UowDep
+from cityops.deps import ContextDep, PrincipalDep
 from cityops.errors import FieldProblem, Invalid, PayloadTooLarge
 from cityops.ingest.schemas import BatchResult, EventResult
-from cityops.ingest.service import ingest_events
-from cityops.kit.bus import UnitOfWork
+from cityops.ingest.service import check_request
 
 router = APIRouter(prefix="/events", tags=["ingest"])
 
@@ -49,9 +43,7 @@ async def post_events(
     request: Request,
     response: Response,
     context: ContextDep,
-    uow: UowDep,
     principal: PrincipalDep,
-    now: NowDep,
 ) -> EventResult | BatchResult:
     """Report one event (an object) or many (an array); each repeat returns its first result."""
     body = await request.body()
@@ -68,7 +60,8 @@ async def post_events(
         raise Invalid("send an event object or an array of events",
                       errors=[FieldProblem("body", "object or array")])  # fmt: skip
     items = [payload] if single else payload
-    results = await run_in_threadpool(_ingest, context, uow, principal, items, now)
+    check_request(principal, items, max_batch=context.settings.max_batch_size)
+    results = await context.committer.submit(principal, items)
     if single:
         result = results[0]
         if result.status == "rejected":
@@ -82,20 +75,3 @@ async def post_events(
         duplicates=sum(r.duplicate for r in results),
         results=results,
     )
-
-
-def _ingest(
-    context: Context, uow: UnitOfWork, principal: Principal, items: list[Any], now: datetime
-) -> list[EventResult]:
-    for attempt in range(ATTEMPTS):
-        try:
-            env = context.intake_env(uow.session, now)
-            results = ingest_events(uow.session, env, principal, items,
-                                    max_batch=context.settings.max_batch_size)  # fmt: skip
-            uow.commit()
-            return results
-        except IntegrityError:
-            uow.rollback()
-            if attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")

@@ -59,6 +59,58 @@ def _authorize(
     return source, problems
 
 
+def check_request(principal: Principal, items: list[Any], *, max_batch: int) -> None:
+    """Refuse a whole request: empty, too large, or from a role that does not report."""
+    if not items:
+        raise Invalid("the batch is empty", errors=[FieldProblem("events", "empty")])
+    if len(items) > max_batch:
+        raise PayloadTooLarge(
+            f"{len(items)} events in one batch; at most {max_batch}",
+            errors=[FieldProblem("events", f"at most {max_batch} items")],
+        )
+    if principal.api_key_id is None and not principal.actor.roles & (
+        FIELD_ROLES | {"call_taker", "shift_leader", "dispatcher", "admin"}
+    ):
+        raise Forbidden("your role does not report events")
+
+
+def prepare(
+    principal: Principal, items: list[Any], now: datetime, *, first_index: int = 0
+) -> tuple[list[Signal], dict[int, EventResult]]:
+    """Validate and authorize each item: the signals for intake and the rejected results.
+
+    Indexes start at `first_index`, so that several requests can share one intake.
+    """
+    rejected: dict[int, EventResult] = {}
+    signals: list[Signal] = []
+    actor = principal.actor
+    is_person = principal.api_key_id is None
+    for offset, raw in enumerate(items):
+        index = first_index + offset
+        try:
+            event = EventIn.model_validate(raw)
+        except ValidationError as exc:
+            rejected[index] = EventResult(index=index, status="rejected", errors=_problems(exc))
+            continue
+        if event.class_code is not None:
+            event.class_code = event.class_code.strip().upper()
+        source, problems = _authorize(principal, event, now)
+        if problems:
+            rejected[index] = EventResult(index=index, status="rejected", errors=problems)
+            continue
+        signals.append(
+            Signal(
+                index=index,
+                event=event,
+                source=source,
+                reporter_id=actor.id if is_person else None,
+                reporter_name=actor.name,
+                reporter_role=_reporter_role(principal, event),
+            )
+        )
+    return signals, rejected
+
+
 def ingest_events(
     session: Session,
     env: IntakeEnv,
@@ -72,43 +124,8 @@ def ingest_events(
     An invalid item is rejected with its problems and nothing of it is written; the
     valid ones are written in the caller's transaction.
     """
-    if not items:
-        raise Invalid("the batch is empty", errors=[FieldProblem("events", "empty")])
-    if len(items) > max_batch:
-        raise PayloadTooLarge(
-            f"{len(items)} events in one batch; at most {max_batch}",
-            errors=[FieldProblem("events", f"at most {max_batch} items")],
-        )
-    if principal.api_key_id is None and not principal.actor.roles & (
-        FIELD_ROLES | {"call_taker", "shift_leader", "dispatcher", "admin"}
-    ):
-        raise Forbidden("your role does not report events")
-    rejected: dict[int, EventResult] = {}
-    signals: list[Signal] = []
-    actor = principal.actor
-    for index, raw in enumerate(items):
-        try:
-            event = EventIn.model_validate(raw)
-        except ValidationError as exc:
-            rejected[index] = EventResult(index=index, status="rejected", errors=_problems(exc))
-            continue
-        if event.class_code is not None:
-            event.class_code = event.class_code.strip().upper()
-        source, problems = _authorize(principal, event, env.now)
-        if problems:
-            rejected[index] = EventResult(index=index, status="rejected", errors=problems)
-            continue
-        is_person = principal.api_key_id is None
-        signals.append(
-            Signal(
-                index=index,
-                event=event,
-                source=source,
-                reporter_id=actor.id if is_person else None,
-                reporter_name=actor.name,
-                reporter_role=_reporter_role(principal, event),
-            )
-        )
+    check_request(principal, items, max_batch=max_batch)
+    signals, rejected = prepare(principal, items, env.now)
     taken = intake(session, env, signals) if signals else []
     merged = {r.index: r for r in taken} | rejected
     return [merged[i] for i in range(len(items))]

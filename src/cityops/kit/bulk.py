@@ -51,13 +51,9 @@ def _table(model: type[Any]) -> Table:
 
 
 def _sqlite_datetime(value: datetime) -> str:
-    # The exact text SQLAlchemy's SQLite DateTime stores, so that comparisons between rows
-    # written here and rows written by the ORM order correctly.
-    v = value.astimezone(UTC)
-    return (
-        f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:"
-        f"{v.second:02d}.{v.microsecond:06d}"
-    )
+    # The exact text SQLAlchemy's SQLite DateTime stores ("2026-11-24 01:00:00.000000"), so
+    # that rows written here and rows written by the ORM compare and order correctly.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _is_json(column_type: Any) -> bool:
@@ -89,11 +85,23 @@ def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
     else:
         marks = ", ".join("?" for _ in columns)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
+    # A batch repeats the same few timestamps (its `now`) thousands of times: convert each
+    # distinct value once.
+    memo: dict[Any, Any] = {}
+
+    def convert(conv: Callable[[Any], Any], value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            return conv(value)
+        out = memo.get(value)
+        if out is None:
+            out = memo[value] = conv(value)
+        return out
+
+    pairs = list(zip(names, converters, strict=True))
     params = [
-        tuple(
-            conv(row[name]) if conv is not None else row[name]
-            for name, conv in zip(names, converters, strict=True)
-        )
+        tuple(row[name] if conv is None else convert(conv, row[name]) for name, conv in pairs)
         for row in rows
     ]
     session.connection().exec_driver_sql(sql, params)
