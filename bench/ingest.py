@@ -2,10 +2,12 @@
 
 Starts a real server (`cityops serve`) on a fresh database holding the demo district's
 geography, catalog and staff, then:
-  1. batch ingest: POST batches of BATCH events as fast as one client can, events/s;
-  2. single events at a steady RATE events/s for SECONDS s (open loop: requests are sent on
+  1. single events at a steady RATE events/s for SECONDS s (open loop: requests are sent on
      schedule whether or not earlier ones have returned), p50/p95/p99/max of the time from
-     sending POST /api/v1/events to its response, which is sent only after the commit;
+     sending POST /api/v1/events to its response, which is sent only after the commit —
+     on the demo district with the open cases of its day, as in steady operation;
+  2. batch ingest: POST batches of BATCH events as fast as one client can, events/s (these
+     batches leave tens of thousands of open cases behind, far beyond a real day);
   3. the server's resident memory afterwards.
 
 Usage: python bench/ingest.py [--db sqlite|postgresql|both] [--rate 500] [--seconds 10]
@@ -171,6 +173,11 @@ def run(db: str, rate: int, seconds: float, batch: int, batches: int) -> None:
         server.start()
         events = Events(boxes)
         try:
+            lat, failed = asyncio.run(single_rate(server.port, key, events, rate, seconds))
+            print(f"[{db}] single events at {rate}/s for {seconds:.0f} s ({len(lat)} sent, "
+                  f"{failed} failed): "
+                  f"p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms, "
+                  f"p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms")  # fmt: skip
             with httpx.Client(base_url=server.url, headers={"X-API-Key": key},
                               timeout=120) as client:  # fmt: skip
                 client.post("/api/v1/events", json=[events.next() for _ in range(200)])  # warm
@@ -181,11 +188,6 @@ def run(db: str, rate: int, seconds: float, batch: int, batches: int) -> None:
                 elapsed = time.perf_counter() - t0
             print(f"[{db}] batch ingest: {batches} × {batch} events in {elapsed:.2f} s = "
                   f"{batches * batch / elapsed:,.0f} events/s")  # fmt: skip
-            lat, failed = asyncio.run(single_rate(server.port, key, events, rate, seconds))
-            print(f"[{db}] single events at {rate}/s for {seconds:.0f} s ({len(lat)} sent, "
-                  f"{failed} failed): "
-                  f"p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms, "
-                  f"p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms")  # fmt: skip
             assert server.proc is not None
             print(f"[{db}] server memory: {rss_mib(server.proc.pid):.0f} MiB RSS")
             engine = create_engine(url)
