@@ -152,3 +152,19 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def upsert(
+    session: Session, model: type[Base], existing: Any, keys: dict[str, Any], values: dict[str, Any]
+) -> tuple[Any, bool]:
+    """Update `existing` with `values`, or add a new `model` row from `keys` and `values`.
+
+    Returns the row and whether it was created; the importers' one way to upsert.
+    """
+    if existing is None:
+        row = model(**keys, **values)
+        session.add(row)
+        return row, True
+    for key, value in values.items():
+        setattr(existing, key, value)
+    return existing, False

@@ -13,6 +13,7 @@ from cityops.catalog import repository
 from cityops.catalog.models import CaseClass, MajorClass
 from cityops.catalog.schemas import CaseClassCreate
 from cityops.catalog.service import class_code
+from cityops.db import upsert
 from cityops.errors import ImportFailed, ImportProblem
 from cityops.kit.tabular import read_table, require_columns, write_table
 from cityops.org.models import Department
@@ -65,13 +66,8 @@ def import_classes(session: Session, path: Path) -> tuple[int, int]:
         code = class_code(item.family, item.major_code, item.sub_code)
         values = item.model_dump(exclude={"major_name"}, mode="json")
         existing = session.get(CaseClass, code)
-        if existing is None:
-            session.add(CaseClass(code=code, active=True, **values))
-            created += 1
-        else:
-            for k, v in values.items():
-                setattr(existing, k, v)
-            updated += 1
+        _, new = upsert(session, CaseClass, existing, {"code": code, "active": True}, values)
+        created, updated = created + new, updated + (not new)
     session.flush()
     return created, updated
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from cityops.auth.models import Account
 from cityops.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from cityops.db import upsert
 from cityops.errors import ImportFailed, ImportProblem
 from cityops.geo.crs import STORAGE_EPSG, to_lonlat
 from cityops.kit.schemas import aware_utc
@@ -140,14 +141,8 @@ def import_regions(
         minx, miny, maxx, maxy = geom.bounds
         values_ = dict(r, geometry=shapely.to_wkb(geom), min_lon=minx, min_lat=miny,
                        max_lon=maxx, max_lat=maxy, area_m2=_area(geom))  # fmt: skip
-        region = session.get(Region, r["code"])
-        if region is None:
-            session.add(Region(**values_))
-            created += 1
-        else:
-            for key, value in values_.items():
-                setattr(region, key, value)
-            updated += 1
+        _, new = upsert(session, Region, session.get(Region, r["code"]), {}, values_)
+        created, updated = created + new, updated + (not new)
         if len(r["code"]) < CODE_LENGTH[RegionLevel.GRID]:
             session.flush()  # children below may reference it
         if progress and (done % 200 == 0 or done == len(rows)):
@@ -228,13 +223,8 @@ def import_departments(session: Session, path: Path) -> ImportResult:
         values = {"name": row["name"], "kind": row.get("kind") or DepartmentKind.DEPARTMENT.value,
                   "region_code": row.get("region_code") or None,
                   "phone": row.get("phone") or None}  # fmt: skip
-        if dept is None:
-            session.add(Department(code=row["code"], active=True, **values))
-            created += 1
-        else:
-            for key, value in values.items():
-                setattr(dept, key, value)
-            updated += 1
+        _, new = upsert(session, Department, dept, {"code": row["code"], "active": True}, values)
+        created, updated = created + new, updated + (not new)
     session.flush()
     return ImportResult(created, updated)
 
@@ -293,14 +283,9 @@ def import_people(session: Session, path: Path) -> ImportResult:
                   "roles": _roles(row["roles"]),
                   "department_id": departments.get(row.get("department_code") or ""),
                   "scope_code": row.get("scope_code") or None}  # fmt: skip
-        if person is None:
-            person = Person(code=row["code"], active=True, **values)
-            session.add(person)
-            created += 1
-        else:
-            for key, value in values.items():
-                setattr(person, key, value)
-            updated += 1
+        person, new = upsert(session, Person, person, {"code": row["code"], "active": True},
+                             values)  # fmt: skip
+        created, updated = created + new, updated + (not new)
         session.flush()
         username = row.get("username", "")
         if username:
