@@ -14,8 +14,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from anyio.to_thread import run_sync
 from sqlalchemy.exc import IntegrityError
-from starlette.concurrency import run_in_threadpool
 
 from cityops.auth.service import Principal
 from cityops.bootstrap import Context
@@ -67,7 +67,7 @@ class GroupCommitter:
                 batch.append(request)
                 count += len(request.items)
             try:
-                results = await run_in_threadpool(self._write, batch)
+                results = await run_sync(self._write, batch)
             except Exception as exc:  # every waiting request learns of the failure
                 log.exception("ingest transaction failed")
                 for request in batch:
