@@ -171,6 +171,10 @@ class Simulation:
                 )
             else:
                 self.later(at, rng.uniform(5, 40), case_id, "file", leader)
+        elif state is State.FILED and not case.return_count and rng.random() < 0.02:
+            # Now and then the shift leader finds a filed case was a repeat and cancels it.
+            self.later(at, rng.uniform(5, 30), case_id, "cancel", rng.choice(staff.shift_leaders),
+                       note="重复立案，作废")  # fmt: skip
         elif state is State.FILED:
             # A case sent back goes to the street office, which handles what no one owns.
             dept = (self.staff.street_office_of[(case.grid_code or "")[:9]]
