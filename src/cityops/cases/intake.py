@@ -204,8 +204,14 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
         ):
             merge_index.add(_Candidate(hit.id, hit.class_code or "", hit.lon, hit.lat,
                                        hit.created_at, hit.state))  # fmt: skip
-    workers = repository.grid_workers_on_duty(session, {g for g in grid_codes if g}, at=now)
-    street_offices = repository.street_offices(session)
+    # Who is on duty matters only where a rule may dispatch to the grid worker.
+    wanted = {
+        grid
+        for s, grid in zip(valid, grid_codes, strict=True)
+        if grid and _may_dispatch_to_worker(env, s)
+    }
+    workers = repository.grid_workers_on_duty(session, wanted, at=now) if wanted else {}
+    street_offices = env.snapshot.street_offices
 
     new_cases: list[dict[str, Any]] = []
     new_steps: list[list[dict[str, Any]]] = []
@@ -309,6 +315,16 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
                 row["region_code"], row["department_id"], row["assignee_id"],
             ))  # fmt: skip
     return _ordered(results, signals, repeated_in_batch)
+
+
+def _may_dispatch_to_worker(env: IntakeEnv, s: Signal) -> bool:
+    ev = s.event
+    if ev.class_code is None or ev.self_handled:
+        return False
+    rule = match_rule(env.snapshot.rules, ev.class_code, ev.kind.value, s.source, ev.confidence)
+    return (
+        rule is not None and rule.auto_dispatch and rule.dispatch_to == DispatchTarget.GRID_WORKER
+    )
 
 
 def _open_case(

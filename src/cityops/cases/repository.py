@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from cityops.cases.models import Case, CaseAttachment, CaseStep
 from cityops.cases.workflow import OPEN_STATES, State
 from cityops.ingest.models import SourceEvent
-from cityops.org.models import Department, DepartmentKind, DutyAssignment, Role
+from cityops.org.models import DutyAssignment, Role
 
 # SQLite allows at most 32,766 bound parameters in one statement; stay well below.
 CHUNK = 400
@@ -85,18 +85,6 @@ def grid_workers_on_duty(
         for grid, person_id, name in rows:
             found[grid] = (person_id, name)
     return found
-
-
-def street_offices(session: Session) -> dict[str, int]:
-    """The street office of each street, by street code."""
-    rows = session.execute(
-        select(Department.region_code, Department.id).where(
-            Department.kind == DepartmentKind.STREET_OFFICE.value,
-            Department.active.is_(True),
-            Department.region_code.is_not(None),
-        )
-    ).all()
-    return {code: dept_id for code, dept_id in rows if code}
 
 
 def get_for_update(session: Session, case_id: int) -> Case | None:

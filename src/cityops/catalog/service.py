@@ -28,7 +28,7 @@ from cityops.catalog.schemas import (
     StageLimitSet,
 )
 from cityops.errors import Conflict, FieldProblem, Invalid, NotFound
-from cityops.org.models import Department
+from cityops.org.models import Department, DepartmentKind
 
 SEED_DIR = Path(__file__).parent / "seed"
 _CODE = re.compile(r"^[PE]\d{4}$")
@@ -97,6 +97,8 @@ class CatalogSnapshot:
     limits: dict[tuple[str, str | None], LimitInfo]
     rules: tuple[RuleInfo, ...]
     department_ids: dict[str, int] = field(default_factory=dict)
+    # The street office of each street (by street code): grid workers' cases count to it.
+    street_offices: dict[str, int] = field(default_factory=dict)
 
     def stage_limit(self, stage: Stage | str, class_code: str | None) -> LimitInfo | None:
         """The class's own limit for `stage`, else the default one."""
@@ -119,10 +121,17 @@ def load_snapshot(session: Session) -> CatalogSnapshot:
                  r.auto_file, r.auto_dispatch, r.dispatch_to)
         for r in repository.rules(session, active_only=True)
     )  # fmt: skip
-    departments = dict(
-        session.execute(select(Department.code, Department.id).where(Department.active)).all()
-    )
-    return CatalogSnapshot(classes, limits, rules, departments)
+    departments: dict[str, int] = {}
+    street_offices: dict[str, int] = {}
+    for code, dept_id, kind, region in session.execute(
+        select(Department.code, Department.id, Department.kind, Department.region_code).where(
+            Department.active
+        )
+    ).all():
+        departments[code] = dept_id
+        if kind == DepartmentKind.STREET_OFFICE.value and region:
+            street_offices[region] = dept_id
+    return CatalogSnapshot(classes, limits, rules, departments, street_offices)
 
 
 def _specificity(rule: RuleInfo) -> int:
