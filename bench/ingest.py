@@ -91,10 +91,19 @@ class Events:
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of a process and its children (the workers of `serve --workers`)."""
+    total_kib = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(proc.name) == pid or int(fields.get("PPid", "0").strip() or 0) == pid:
+            total_kib += int(fields.get("VmRSS", "0 kB").split()[0])
+    return total_kib / 1024
 
 
 def pct(values: list[float], q: float) -> float:
@@ -155,7 +164,7 @@ async def single_rate(
     return latencies, errors
 
 
-def run(db: str, rate: int, seconds: float, batch: int, batches: int) -> None:
+def run(db: str, rate: int, seconds: float, batch: int, batches: int, workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if db == "sqlite":
             url = f"sqlite:///{tmp}/bench.db"
@@ -168,8 +177,9 @@ def run(db: str, rate: int, seconds: float, batch: int, batches: int) -> None:
             url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
         t0 = time.perf_counter()
         key, boxes = prepare(url)
-        print(f"[{db}] district ready in {time.perf_counter() - t0:.1f} s ({len(boxes)} grids)")
-        server = ServerProcess(url, Path(tmp))
+        print(f"[{db}] district ready in {time.perf_counter() - t0:.1f} s ({len(boxes)} grids), "
+              f"{workers} server process(es)")  # fmt: skip
+        server = ServerProcess(url, Path(tmp), workers=workers)
         server.start()
         events = Events(boxes)
         try:
@@ -212,9 +222,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     args = parser.parse_args()
     for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
-        run(db, args.rate, args.seconds, args.batch, args.batches)
+        run(db, args.rate, args.seconds, args.batch, args.batches, args.workers)
 
 
 if __name__ == "__main__":

@@ -22,11 +22,18 @@ def free_port() -> int:
 class ServerProcess:
     """`python -m cityops serve` against `database_url`; start, kill hard, start again."""
 
-    def __init__(self, database_url: str, workdir: Path, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        workdir: Path,
+        extra_env: dict[str, str] | None = None,
+        workers: int = 1,
+    ):
         self.database_url = database_url
         self.workdir = workdir
         self.port = free_port()
         self.extra_env = extra_env or {}
+        self.workers = workers
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -46,7 +53,7 @@ class ServerProcess:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "cityops", "serve", "--port", str(self.port),
-                 "--no-scheduler"],
+                 "--no-scheduler", "--workers", str(self.workers)],
                 env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
             )  # fmt: skip
         deadline = time.monotonic() + timeout
