@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -134,14 +134,23 @@ def _read(subject: str, name: str | None, start: datetime, end: datetime, c: Cou
                    score=score, grade=grade)  # fmt: skip
 
 
+M = TypeVar("M", Region, Department, Person)
+
+
+def _subject(session: Session, model: type[M], key: str | int, label: str) -> M:
+    """The region, department or person the indicators are about; NotFound if there is none."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(f"no {label} {key}")
+    return row
+
+
 def region_kpi(
     session: Session, code: str, start: datetime, end: datetime, weights: Weights | None = None
 ) -> KpiRead:
     """The indicators of a region (district, street, community or grid) over [start, end)."""
     _check_period(start, end)
-    region = session.get(Region, code)
-    if region is None:
-        raise NotFound(f"no region {code}")
+    region = _subject(session, Region, code, "region")
     rows = repository.case_facts(session, start=start, end=end, region=code)
     return _read(f"region:{code}", region.name, start, end, counts_of(rows, end),
                  weights or Weights())  # fmt: skip
@@ -153,9 +162,7 @@ def department_kpi(
 ) -> KpiRead:  # fmt: skip
     """The indicators of a department over [start, end), from the steps it took part in."""
     _check_period(start, end)
-    dept = session.get(Department, department_id)
-    if dept is None:
-        raise NotFound(f"no department {department_id}")
+    dept = _subject(session, Department, department_id, "department")
     rows = repository.case_facts(session, start=start, end=end, department_id=department_id)
     return _read(f"department:{department_id}", dept.name, start, end, counts_of(rows, end),
                  weights or Weights())  # fmt: skip
@@ -164,9 +171,7 @@ def department_kpi(
 def person_kpi(session: Session, person_id: int, start: datetime, end: datetime) -> KpiRead:
     """What a person did over [start, end): reports, and verifications and checks on time."""
     _check_period(start, end)
-    person = session.get(Person, person_id)
-    if person is None:
-        raise NotFound(f"no person {person_id}")
+    person = _subject(session, Person, person_id, "person")
     c = Counts(**repository.person_facts(session, person_id=person_id, start=start, end=end))
     return _read(f"person:{person_id}", person.name, start, end, c, PERSON_WEIGHTS)
 
@@ -195,9 +200,7 @@ def ranking(
     else:
         if parent is None:
             raise Invalid("name the parent region", errors=[FieldProblem("parent", "required")])
-        region = session.get(Region, parent)
-        if region is None:
-            raise NotFound(f"no region {parent}")
+        region = _subject(session, Region, parent, "region")
         level = RegionLevel(region.level)
         if level is RegionLevel.GRID:
             raise Invalid("a grid has no child regions",
