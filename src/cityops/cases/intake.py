@@ -59,33 +59,41 @@ class IntakeEnv:
     now: datetime
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     case_id: int | None  # None until the new case of this batch is inserted
     class_code: str
     lon: float
     lat: float
-    created_at: datetime
     state: str
     new_index: int | None = None  # position in the batch's new cases
+
+
+_CELLS_PER_DEG = 1 / CELL_DEG
 
 
 @dataclass
 class _MergeIndex:
     """Open cases bucketed by class and cell, for nearest-within-radius lookups."""
 
-    cells: dict[tuple[str, int, int], list[_Candidate]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    cells: dict[tuple[str, int, int], list[_Candidate]] = field(default_factory=dict)
 
     def add(self, c: _Candidate) -> None:
-        key = (c.class_code, math.floor(c.lon / CELL_DEG), math.floor(c.lat / CELL_DEG))
-        self.cells[key].append(c)
+        key = (c.class_code, math.floor(c.lon * _CELLS_PER_DEG),
+               math.floor(c.lat * _CELLS_PER_DEG))  # fmt: skip
+        bucket = self.cells.get(key)
+        if bucket is None:
+            self.cells[key] = [c]
+        else:
+            bucket.append(c)
 
     def nearest(
-        self, class_code: str, lon: float, lat: float, radius_m: float, since: datetime
+        self, class_code: str, lon: float, lat: float, radius_m: float
     ) -> _Candidate | None:
-        """The closest candidate within `radius_m` opened since `since`, if any.
+        """The closest candidate within `radius_m`, if any.
+
+        Every candidate is recent enough: the open cases were read within their class's
+        merge window, and the cases this batch opens are opened now.
 
         Within a merge radius (metres to hundreds of metres) the plane approximation
         differs from the great circle by far less than a GPS fix's error, and is several
@@ -94,15 +102,13 @@ class _MergeIndex:
         m_per_lon = METRES_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat))
         reach_x = max(1, math.ceil(radius_m / m_per_lon / CELL_DEG))
         reach_y = max(1, math.ceil(radius_m / METRES_PER_DEG_LAT / CELL_DEG))
-        cx, cy = math.floor(lon / CELL_DEG), math.floor(lat / CELL_DEG)
+        cx, cy = math.floor(lon * _CELLS_PER_DEG), math.floor(lat * _CELLS_PER_DEG)
         best: _Candidate | None = None
         best_d2 = radius_m * radius_m
         cells = self.cells
         for dx in range(-reach_x, reach_x + 1):
             for dy in range(-reach_y, reach_y + 1):
                 for c in cells.get((class_code, cx + dx, cy + dy), ()):
-                    if c.created_at < since:
-                        continue
                     ex = (c.lon - lon) * m_per_lon
                     ey = (c.lat - lat) * METRES_PER_DEG_LAT
                     d2 = ex * ex + ey * ey
@@ -163,8 +169,7 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
     repeated_in_batch: dict[int, int] = {}  # index → index of the first with the same key
     for s, key in zip(signals, keys, strict=True):
         if key in seen:
-            first, state = seen[key]
-            results[s.index] = _repeat(s.index, first, state)
+            results[s.index] = _repeat(s.index, seen[key])
         elif key in first_in_batch:
             repeated_in_batch[s.index] = first_in_batch[key]
         else:
@@ -191,19 +196,19 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
         [s.event.location.lon for s in valid], [s.event.location.lat for s in valid]
     )
     classes = {s.event.class_code for s in valid if s.event.class_code}
-    max_window = max((env.snapshot.classes[c].merge_window_minutes for c in classes), default=0)
     merge_index = _MergeIndex()
     if classes:
-        for hit in repository.open_cases_near(
-            session,
-            classes,
-            since=now - timedelta(minutes=max_window),
-            lons=[s.event.location.lon for s in valid],
-            lats=[s.event.location.lat for s in valid],
-            margin_deg=max(env.snapshot.classes[c].merge_radius_m for c in classes) / 90_000,
-        ):
-            merge_index.add(_Candidate(hit.id, hit.class_code or "", hit.lon, hit.lat,
-                                       hit.created_at, hit.state))  # fmt: skip
+        klasses = [env.snapshot.classes[c] for c in classes]
+        since = {k.code: now - timedelta(minutes=k.merge_window_minutes) for k in klasses}
+        points = [(s.event.class_code, s.event.location.lon, s.event.location.lat)
+                  for s in valid if s.event.class_code and not s.event.self_handled]  # fmt: skip
+        # A degree of longitude shrinks away from the equator: size the margin for the
+        # point farthest from it (capped, so that the polar regions stay finite).
+        widest = max((abs(lat) for _, _, lat in points), default=0.0)
+        m_per_deg = METRES_PER_DEG_LON_EQUATOR * max(math.cos(math.radians(widest)), 0.05)
+        margin_deg = max(k.merge_radius_m for k in klasses) / m_per_deg
+        for hit in repository.open_cases_near(session, since, points, margin_deg=margin_deg):
+            merge_index.add(_Candidate(*hit))
     # Who is on duty matters only where a rule may dispatch to the grid worker.
     wanted = {
         grid
@@ -243,10 +248,7 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
         target = None
         if code is not None and not ev.self_handled:
             klass = env.snapshot.classes[code]
-            target = merge_index.nearest(
-                code, lon, lat, klass.merge_radius_m,
-                now - timedelta(minutes=klass.merge_window_minutes),
-            )  # fmt: skip
+            target = merge_index.nearest(code, lon, lat, klass.merge_radius_m)
         if target is not None:
             event_row["outcome"] = "merged"
             new_events.append(event_row)
@@ -265,7 +267,7 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
         case_row, steps = _open_case(env, s, grid, workers, street_offices)
         new_cases.append(case_row)
         new_steps.append(steps)
-        cand = _Candidate(None, code or "", lon, lat, now, case_row["state"],
+        cand = _Candidate(None, code or "", lon, lat, case_row["state"],
                           new_index=len(new_cases) - 1)  # fmt: skip
         if code is not None:
             merge_index.add(cand)
@@ -448,14 +450,14 @@ def _open_case(
     return row, steps
 
 
-def _repeat(index: int, first: SourceEvent, case_state: str | None) -> EventResult:
+def _repeat(index: int, first: repository.RecordedEvent) -> EventResult:
     return EventResult(
         index=index,
         status="merged" if first.outcome == "merged" else "created",
         duplicate=True,
         event_id=first.id,
         case_id=first.case_id,
-        case_state=case_state,
+        case_state=first.case_state,
         grid_code=first.grid_code,
         needs_placement=first.grid_code is None,
     )

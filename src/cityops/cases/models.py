@@ -36,7 +36,8 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_open_lookup", "class_code", "state", "created_at"),
+        # Merge candidates: open cases of a class in a band of latitude around an event.
+        Index("ix_cases_merge_lookup", "class_code", "lat"),
         Index("ix_cases_region_state", "region_code", "state"),
         Index("ix_cases_department_state", "department_id", "state"),
         Index("ix_cases_due", "state", "handle_due_at"),

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, false, func, or_, select, true, tuple_
+from sqlalchemy import Select, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from cityops.cases.models import Case, CaseAttachment, CaseStep
 from cityops.cases.workflow import OPEN_STATES, State
-from cityops.ingest.models import SourceEvent
+from cityops.kit.bulk import dialect_name, driver_rows, in_marks
 from cityops.org.models import DutyAssignment, Role
 
 # SQLite allows at most 32,766 bound parameters in one statement; stay well below.
@@ -20,45 +20,92 @@ CHUNK = 400
 NEAR_EACH_POINT = 64
 
 
+class RecordedEvent(NamedTuple):
+    """An event already recorded under its (source, external_id), and its case's state."""
+
+    id: int
+    source: str
+    external_id: str
+    outcome: str
+    case_id: int | None
+    grid_code: str | None
+    case_state: str | None
+
+
 def find_source_events(
     session: Session, keys: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], tuple[SourceEvent, str | None]]:
-    """Events already recorded under these (source, external_id) keys, with their case state."""
-    found: dict[tuple[str, str], tuple[SourceEvent, str | None]] = {}
-    unique = list(dict.fromkeys(keys))
-    for i in range(0, len(unique), CHUNK):
-        chunk = unique[i : i + CHUNK]
-        rows = session.execute(
-            select(SourceEvent, Case.state)
-            .outerjoin(Case, Case.id == SourceEvent.case_id)
-            .where(tuple_(SourceEvent.source, SourceEvent.external_id).in_(chunk))
-        ).all()
-        for event, state in rows:
-            found[(event.source, event.external_id)] = (event, state)
+) -> dict[tuple[str, str], RecordedEvent]:
+    """Events already recorded under these (source, external_id) keys."""
+    found: dict[tuple[str, str], RecordedEvent] = {}
+    by_source: dict[str, list[str]] = {}
+    for source, external_id in dict.fromkeys(keys):
+        by_source.setdefault(source, []).append(external_id)
+    # `source = ? AND external_id IN (...)` seeks the unique index; a row-value IN over
+    # both columns makes SQLite scan the whole index, which grows with every event.
+    # On PostgreSQL each key of an array is looked up on its own (OFFSET 0 keeps the
+    # planner from turning that into a scan of all the source's events, which it does when
+    # its statistics lag a bulk load and the table seems small).
+    postgres = dialect_name(session) == "postgresql"
+    columns = "e.id, e.source, e.external_id, e.outcome, e.case_id, e.grid_code, c.state"
+    for source, ids in by_source.items():
+        for i in range(0, len(ids), CHUNK):
+            chunk = ids[i : i + CHUNK]
+            if postgres:
+                sql = (f"SELECT {columns} FROM unnest(CAST(? AS varchar[])) AS k(external_id) "
+                       "CROSS JOIN LATERAL (SELECT * FROM source_events WHERE source = ? "
+                       "AND external_id = k.external_id OFFSET 0) e "
+                       "LEFT JOIN cases c ON c.id = e.case_id")  # fmt: skip
+                rows = driver_rows(session, sql, [chunk, source])
+            else:
+                sql = (f"SELECT {columns} FROM source_events e "
+                       "LEFT JOIN cases c ON c.id = e.case_id WHERE e.source = ? "
+                       f"AND e.external_id IN ({in_marks(len(chunk))})")  # fmt: skip
+                rows = driver_rows(session, sql, [source, *chunk])
+            for row in rows:
+                event = RecordedEvent(*row)
+                found[(event.source, event.external_id)] = event
     return found
 
 
 def open_cases_near(
     session: Session,
-    class_codes: Iterable[str],
+    since: dict[str, datetime],
+    points: Sequence[tuple[str, float, float]],
     *,
-    since: datetime,
-    lons: Sequence[float],
-    lats: Sequence[float],
     margin_deg: float,
-) -> list[Any]:
-    """Open cases of these classes opened since `since` within the points' box plus a margin."""
-    return list(
-        session.execute(
-            select(Case.id, Case.class_code, Case.lon, Case.lat, Case.created_at, Case.state).where(
-                Case.class_code.in_(sorted(class_codes)),
-                Case.state.in_(sorted(OPEN_STATES)),
-                Case.created_at >= since,
-                Case.lon.between(min(lons) - margin_deg, max(lons) + margin_deg),
-                Case.lat.between(min(lats) - margin_deg, max(lats) + margin_deg),
-            )
-        ).all()
+) -> list[tuple[int, str, float, float, str]]:
+    """Open cases that events at `points` (class code, lon, lat) may merge into.
+
+    A candidate has the point's class, lies within `margin_deg` of it and was opened since
+    its class's time in `since`. Rows are (id, class_code, lon, lat, state). A few points
+    are looked up each in its own box, which the (class_code, lat) index finds directly,
+    so a lone event does not read every open case of its class; many points share one box
+    per class (a big batch needs most candidates anyway).
+    """
+    if not points:
+        return []
+    boxes: list[tuple[str, float, float, float, float]]
+    if len(points) <= NEAR_EACH_POINT:
+        boxes = [(code, lon, lon, lat, lat) for code, lon, lat in dict.fromkeys(points)]
+    else:
+        extent: dict[str, tuple[float, float, float, float]] = {}
+        for code, lon, lat in points:
+            x0, x1, y0, y1 = extent.get(code, (lon, lon, lat, lat))
+            extent[code] = (min(x0, lon), max(x1, lon), min(y0, lat), max(y1, lat))
+        boxes = [(code, *box) for code, box in extent.items()]
+    terms: list[str] = []
+    params: list[Any] = []
+    for code, x0, x1, y0, y1 in boxes:
+        terms.append("(class_code = ? AND lat BETWEEN ? AND ? AND lon BETWEEN ? AND ? "
+                     "AND created_at >= ?)")  # fmt: skip
+        params += [code, y0 - margin_deg, y1 + margin_deg, x0 - margin_deg, x1 + margin_deg,
+                   since[code]]  # fmt: skip
+    states = sorted(OPEN_STATES)
+    sql = (
+        f"SELECT id, class_code, lon, lat, state FROM cases WHERE ({' OR '.join(terms)}) "
+        f"AND state IN ({in_marks(len(states))})"
     )
+    return driver_rows(session, sql, [*params, *states])
 
 
 def grid_workers_on_duty(

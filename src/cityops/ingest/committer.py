@@ -102,9 +102,11 @@ class GroupCommitter:
             finally:
                 uow.close()
             by_index = {r.index: r for r in taken} | rejected
-            return [
-                [by_index[i].model_copy(update={"index": i - start})
-                 for i in range(start, start + size)]
-                for start, size in spans
-            ]  # fmt: skip
+            return [[_renumbered(by_index[i], start) for i in range(start, start + size)]
+                    for start, size in spans]  # fmt: skip
         raise AssertionError("unreachable")
+
+
+def _renumbered(result: EventResult, start: int) -> EventResult:
+    """The result as its own request numbers it (the first request's need no copy)."""
+    return result if start == 0 else result.model_copy(update={"index": result.index - start})
