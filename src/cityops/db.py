@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -138,6 +139,24 @@ def make_engine(url: str, *, synchronous: str = "FULL", pool_size: int = 10) -> 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit (the edge commits, then reads)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+# SQLSTATEs of a transaction PostgreSQL rolled back so that another could go on: running it
+# again is the documented remedy.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether a failed transaction may simply be run again.
+
+    A unique-key race (another transaction inserted the same key first: the retry finds
+    its row), a deadlock or a serialization failure.
+    """
+    if isinstance(exc, IntegrityError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+    return False
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from tests.factories import EPOCH, GRIDS, make_district
 from tests.serverproc import ServerProcess
@@ -49,21 +49,10 @@ def _event(i: int) -> dict[str, object]:
     }  # fmt: skip
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_sigkill_mid_stream_loses_nothing_acknowledged(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    fresh_database_url: str, tmp_path: Path
 ) -> None:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'crash.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        # The session-wide PostgreSQL database holds other tests' schema: use a fresh one.
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        name = f"crash_{int(time.time() * 1000) % 10**9}"
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        url = url.rsplit("/", 1)[0] + f"/{name}"
+    url = fresh_database_url
     key = _prepare(url)
     server = ServerProcess(url, tmp_path)
     server.start()

@@ -15,9 +15,6 @@ from cityops.ingest.service import check_request
 router = APIRouter(prefix="/events", tags=["ingest"])
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
-# Two requests carrying the same new (source, external_id) race to insert it; the loser
-# hits the unique constraint, rolls back, and on the retry finds the winner's result.
-ATTEMPTS = 3
 
 _EVENT_SCHEMA_REF = {"$ref": "#/components/schemas/EventIn"}
 

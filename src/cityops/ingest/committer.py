@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from anyio.to_thread import run_sync
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from cityops.auth.service import Principal
 from cityops.bootstrap import Context
 from cityops.cases.intake import intake
+from cityops.db import is_retryable
 from cityops.ingest.schemas import EventResult
 from cityops.ingest.service import prepare
 
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 
 # Two requests carrying the same new (source, external_id) from two processes race to
 # insert it; the loser's transaction fails on the unique key, and on the retry intake finds
-# the winner's row and answers with its result.
+# the winner's row and answers with its result. On PostgreSQL, two processes merging events
+# into the same open cases may also deadlock: the one rolled back runs again.
 ATTEMPTS = 3
 
 
@@ -94,10 +96,11 @@ class GroupCommitter:
                     first += len(request.items)
                 taken = intake(uow.session, env, signals) if signals else []
                 uow.commit()
-            except IntegrityError:
+            except DBAPIError as exc:
                 uow.rollback()
-                if attempt == ATTEMPTS - 1:
+                if attempt == ATTEMPTS - 1 or not is_retryable(exc):
                     raise
+                log.warning("ingest transaction retried: %s", type(exc.orig).__name__)
                 continue
             finally:
                 uow.close()

@@ -157,17 +157,22 @@ def _once(memo: dict[int, Any], conv: Callable[[Any], Any], value: Any) -> Any:
 def add_to_counts(
     session: Session, model: type[Any], increments: dict[int, int], *, column: str, now: datetime
 ) -> None:
-    """`column += n` for each id, in one executemany; also bumps `version` and `updated_at`."""
+    """`column += n` for each id, in one executemany; also bumps `version` and `updated_at`.
+
+    Rows are updated in the order of their ids, so that two transactions touching some of
+    the same rows lock them in the same order and cannot deadlock each other.
+    """
     if not increments:
         return
     table = _table(model)
+    ordered = sorted(increments.items())
     params: list[tuple[int, Any, int]]
     if dialect_name(session) == "postgresql":
         mark, stamp = "%s", now.astimezone(UTC)
-        params = [(n, stamp, i) for i, n in increments.items()]
+        params = [(n, stamp, i) for i, n in ordered]
     else:
         mark = "?"
-        params = [(n, _sqlite_datetime(now), i) for i, n in increments.items()]
+        params = [(n, _sqlite_datetime(now), i) for i, n in ordered]
     sql = (
         f"UPDATE {table.name} SET {column} = {column} + {mark}, version = version + 1, "
         f"updated_at = {mark} WHERE id = {mark}"
