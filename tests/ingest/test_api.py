@@ -93,6 +93,43 @@ def test_a_nearby_report_of_the_same_problem_merges(
     assert case.signal_count == 2
 
 
+def test_merging_keeps_to_the_class_and_to_its_merge_window(
+    client: TestClient, camera_key: str, clock: Any
+) -> None:
+    def post(external_id: str, class_code: str = "E0502") -> dict[str, Any]:
+        body = event(external_id, class_code=class_code, confidence=0.5)
+        return client.post("/api/v1/events", json=body, headers={"X-API-Key": camera_key}).json()  # type: ignore[no-any-return]
+
+    # E0502 (street vending) merges within 30 m and 120 minutes; E0102 (exposed garbage) at
+    # the same spot is another problem.
+    vending = post("v1")
+    garbage = post("g1", class_code="E0102")
+    assert garbage["status"] == "created"
+    assert garbage["case_id"] != vending["case_id"]
+    clock.advance(minutes=119)
+    assert post("v2")["case_id"] == vending["case_id"]
+    clock.advance(minutes=2)
+    after = post("v3")
+    assert after["status"] == "created"
+    assert after["case_id"] != vending["case_id"]
+
+
+def test_nearby_events_of_one_batch_merge_with_each_other(
+    client: TestClient, camera_key: str, session: Session
+) -> None:
+    lon, lat = inside(GRID_B)
+    batch = [event(f"b{i}", location={"lon": lon + i * 0.00005, "lat": lat}) for i in range(3)]
+    batch.append(event("far", location={"lon": lon + 0.0008, "lat": lat}))
+    r = client.post("/api/v1/events", json=batch, headers={"X-API-Key": camera_key})
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == ["created", "merged", "merged", "created"]
+    assert results[1]["case_id"] == results[2]["case_id"] == results[0]["case_id"]
+    case = session.get(Case, results[0]["case_id"])
+    assert case is not None
+    assert case.signal_count == 3
+    assert count(session, Case) == 2
+
+
 def test_a_point_outside_every_grid_is_kept_for_placement(
     client: TestClient, camera_key: str, session: Session
 ) -> None:
