@@ -77,8 +77,10 @@ class _MergeIndex:
     """Open cases bucketed by class and cell, for nearest-within-radius lookups."""
 
     cells: dict[tuple[str, int, int], list[_Candidate]] = field(default_factory=dict)
+    class_codes: set[str] = field(default_factory=set)
 
     def add(self, c: _Candidate) -> None:
+        self.class_codes.add(c.class_code)
         key = (c.class_code, math.floor(c.lon * _CELLS_PER_DEG),
                math.floor(c.lat * _CELLS_PER_DEG))  # fmt: skip
         bucket = self.cells.get(key)
@@ -99,6 +101,8 @@ class _MergeIndex:
         differs from the great circle by far less than a GPS fix's error, and is several
         times cheaper; this runs once per event of a 20,000-event batch.
         """
+        if class_code not in self.class_codes:
+            return None  # no open case of the class anywhere near the batch
         m_per_lon = METRES_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat))
         reach_x = max(1, math.ceil(radius_m / m_per_lon / CELL_DEG))
         reach_y = max(1, math.ceil(radius_m / METRES_PER_DEG_LAT / CELL_DEG))

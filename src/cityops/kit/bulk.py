@@ -123,13 +123,15 @@ def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
     dialect = dialect_name(session)
     sql, plan = _insert_plan(_table(model), dialect, frozenset(rows[0]))
     # Column by column: list comprehensions run several times faster than a generator per
-    # row. A batch repeats the same few datetime objects (its `now`) thousands of times, so
-    # each object is converted once, remembered by identity (the rows keep it alive).
+    # row. A batch repeats the same few instants (its `now`, the deadlines of its cases)
+    # thousands of times, so each distinct datetime is converted once.
     columns_out: list[list[Any]] = []
     for name, conv in plan:
         values = [row[name] for row in rows]
-        if conv is not None:
-            memo: dict[int, Any] = {}
+        if conv is _json_text:
+            values = [None if v is None else _json_text(v) for v in values]
+        elif conv is not None:
+            memo: dict[datetime, Any] = {}
             values = [None if v is None else _once(memo, conv, v) for v in values]
         columns_out.append(values)
     params = list(zip(*columns_out, strict=True))
@@ -146,11 +148,10 @@ def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
     session.connection().exec_driver_sql(sql, params)
 
 
-def _once(memo: dict[int, Any], conv: Callable[[Any], Any], value: Any) -> Any:
-    key = id(value)
-    out = memo.get(key)
+def _once(memo: dict[datetime, Any], conv: Converter, value: datetime) -> Any:
+    out = memo.get(value)
     if out is None:
-        out = memo[key] = conv(value)
+        out = memo[value] = conv(value)
     return out
 
 
