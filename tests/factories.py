@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from shapely import box, to_wkb
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from cityops.auth.models import Account
 from cityops.auth.passwords import hash_password
+from cityops.auth.service import create_api_key
 from cityops.catalog.models import AutomationRule, CaseClass, MajorClass, StageLimit
+from cityops.migrate import upgrade
 from cityops.org.models import Department, DutyAssignment, Person, Region
 
 DISTRICT = "500103"
@@ -162,3 +165,16 @@ def make_catalog(session: Session) -> None:
                        min_confidence=0.0, auto_accept=True, auto_file=True,
                        auto_dispatch=False, dispatch_to="department", active=True),
     ])  # fmt: skip
+
+
+def migrated_district(url: str) -> str:
+    """Migrate the database at `url`, build the small district in it and commit; returns
+    an API key that may post as the camera gateway "cam-gw"."""
+    engine = create_engine(url)
+    upgrade(engine)
+    with Session(engine) as session:
+        make_district(session)
+        _, key = create_api_key(session, name="cams", sources=["cam-gw"], trusted=True, now=EPOCH)
+        session.commit()
+    engine.dispose()
+    return key

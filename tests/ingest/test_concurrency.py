@@ -11,14 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
-from tests.factories import EPOCH, make_district
+from tests.factories import migrated_district
 
-from cityops.auth.service import Principal, create_api_key, principal_from_api_key
+from cityops.auth.service import Principal, principal_from_api_key
 from cityops.bootstrap import Context, build_context
 from cityops.cases.models import Case
 from cityops.config import Settings
 from cityops.ingest.models import SourceEvent
-from cityops.migrate import upgrade
 
 pytestmark = pytest.mark.slow
 
@@ -55,12 +54,9 @@ def test_two_writers_merging_into_the_same_cases_lose_and_double_nothing(
     fresh_database_url: str, tmp_path: Path
 ) -> None:
     url = fresh_database_url
+    key = migrated_district(url)
     engine = create_engine(url)
-    upgrade(engine)
     with Session(engine) as session:
-        make_district(session)
-        _, key = create_api_key(session, name="cams", sources=["cam-gw"], trusted=True, now=EPOCH)
-        session.commit()
         principal = principal_from_api_key(session, key)
     contexts = [
         build_context(Settings(database_url=url, storage_dir=tmp_path / f"blobs-{n}"))

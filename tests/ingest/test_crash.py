@@ -11,26 +11,13 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
-from tests.factories import EPOCH, GRIDS, make_district
+from tests.factories import GRIDS, migrated_district
 from tests.serverproc import ServerProcess
 
-from cityops.auth.service import create_api_key
 from cityops.cases.models import Case
 from cityops.ingest.models import SourceEvent
-from cityops.migrate import upgrade
 
 pytestmark = pytest.mark.slow
-
-
-def _prepare(url: str) -> str:
-    engine = create_engine(url)
-    upgrade(engine)
-    with Session(engine) as session:
-        make_district(session)
-        _, key = create_api_key(session, name="cams", sources=["cam-gw"], trusted=True, now=EPOCH)
-        session.commit()
-    engine.dispose()
-    return key
 
 
 def _event(i: int) -> dict[str, object]:
@@ -53,7 +40,7 @@ def test_sigkill_mid_stream_loses_nothing_acknowledged(
     fresh_database_url: str, tmp_path: Path
 ) -> None:
     url = fresh_database_url
-    key = _prepare(url)
+    key = migrated_district(url)
     server = ServerProcess(url, tmp_path)
     server.start()
     acked: set[str] = set()
