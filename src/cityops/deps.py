@@ -63,7 +63,9 @@ async def get_principal(
 
 def _from_token(context: Context, token: str) -> Principal:
     with context.read_sessions() as session:
-        return principal_from_token(session, token, secret=context.settings.secret_key)
+        return principal_from_token(
+            session, token, secret=context.settings.secret_key, now=context.clock.now()
+        )
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -90,18 +90,28 @@ def issue_token(account: Account, *, secret: str, ttl: timedelta, now: datetime)
     return jwt.encode(claims, secret, algorithm=TOKEN_ALGORITHM)
 
 
-def principal_from_token(session: Session, token: str, *, secret: str) -> Principal:
+def principal_from_token(session: Session, token: str, *, secret: str, now: datetime) -> Principal:
     """Check a bearer token and load who it belongs to, with current roles and scope.
 
     Roles and scope are read from the database on every request rather than from the
-    token, so that a change of role or a lock-out takes effect at once.
+    token, so that a change of role or a lock-out takes effect at once. Expiry is judged
+    by the application's clock, the same one that issued the token, not the wall clock
+    the JWT library would read.
     """
     try:
-        claims = jwt.decode(token, secret, algorithms=[TOKEN_ALGORITHM])
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[TOKEN_ALGORITHM],
+            options={"require": ["exp", "sub", "ver"], "verify_exp": False, "verify_iat": False},
+        )
         account_id = int(claims["sub"])
         version = int(claims["ver"])
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        expires = int(claims["exp"])
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise Unauthorized("invalid or expired token") from exc
+    if now.timestamp() >= expires:
+        raise Unauthorized("invalid or expired token")
     row = session.execute(
         select(Account, Person)
         .join(Person, Person.id == Account.person_id)
