@@ -4,15 +4,52 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
-from tests.factories import EPOCH
+from tests.factories import EPOCH, GRID_A, inside
 
 from cityops.cases.models import Case
-from cityops.kit.bulk import add_to_counts
+from cityops.kit.bulk import add_to_counts, allocate_ids, driver_rows, insert_rows
 
 
-def test_counts_are_updated_in_id_order_so_concurrent_writers_cannot_deadlock(
+def _case_row(case_id: int, lon: float, lat: float) -> dict[str, Any]:
+    return {
+        "id": case_id, "class_code": "E0102", "family": "event", "urgency": "normal",
+        "state": "reported", "description": "垃圾", "address": None, "lon": lon, "lat": lat,
+        "grid_code": GRID_A, "region_code": GRID_A, "needs_placement": False,
+        "source_kind": "camera", "source": "cam", "reporter_id": None,
+        "needs_verification": True, "verified": None, "self_handled": False,
+        "department_id": None, "assignee_id": None, "pending_request": None,
+        "signal_count": 1, "rework_count": 0, "extension_count": 0, "return_count": 0,
+        "created_at": EPOCH, "reported_at": EPOCH, "filed_at": None, "dispatched_at": None,
+        "handle_due_at": None, "handled_at": None, "closed_at": None,
+        "stage_started_at": EPOCH, "stage_due_at": EPOCH, "overdue": False,
+        "escalated_at": None, "evaluation": None, "updated_at": EPOCH, "version": 1,
+    }  # fmt: skip
+
+
+@pytest.mark.usefixtures("district")
+def test_bulk_rows_read_back_as_the_orm_wrote_them_and_counts_add_up(session: Session) -> None:
+    ids = allocate_ids(session, Case, 3)
+    assert len(set(ids)) == 3
+    lon, lat = inside(GRID_A)
+    insert_rows(session, Case, [_case_row(i, lon, lat) for i in ids])
+    later = EPOCH.replace(hour=2)
+    add_to_counts(session, Case, {ids[2]: 1, ids[0]: 4}, column="signal_count", now=later)
+    session.expire_all()
+
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))}
+    assert [cases[i].signal_count for i in ids] == [5, 1, 2]
+    assert [cases[i].version for i in ids] == [2, 1, 2]
+    assert cases[ids[0]].updated_at == later
+    assert cases[ids[1]].updated_at == cases[ids[1]].created_at == EPOCH
+    assert driver_rows(session, "SELECT count(*) FROM cases WHERE created_at = ?", [EPOCH]) == [
+        (3,)
+    ]
+
+
+def test_rows_are_locked_or_updated_in_id_order_so_concurrent_writers_cannot_deadlock(
     session: Session,
 ) -> None:
     executed: list[Any] = []
@@ -20,7 +57,7 @@ def test_counts_are_updated_in_id_order_so_concurrent_writers_cannot_deadlock(
 
     def capture(*args: Any) -> None:  # conn, cursor, statement, params, context, many
         statement, params = args[2], args[3]
-        if statement.startswith("UPDATE cases"):
+        if "cases" in statement and ("UPDATE" in statement or "FOR UPDATE" in statement):
             executed.append(params)
 
     event.listen(engine, "before_cursor_execute", capture)
@@ -28,6 +65,9 @@ def test_counts_are_updated_in_id_order_so_concurrent_writers_cannot_deadlock(
         add_to_counts(session, Case, {30: 1, 10: 2, 20: 3}, column="signal_count", now=EPOCH)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
-    (params,) = executed
-    assert [row[-1] for row in params] == [10, 20, 30]
-    assert [row[0] for row in params] == [2, 3, 1]
+    first = executed[0]
+    if session.get_bind().dialect.name == "postgresql":
+        assert first == ([10, 20, 30],)  # the ids locked first, in order
+    else:
+        assert [row[-1] for row in first] == [10, 20, 30]
+        assert [row[0] for row in first] == [2, 3, 1]

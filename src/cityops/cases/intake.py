@@ -6,34 +6,29 @@ duty, and new rows go in with multi-row INSERTs. A single event takes the same p
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from cityops.cases import repository
 from cityops.cases.events import CaseMerged, CaseOpened, CaseTransitioned
 from cityops.cases.models import Case, CaseStep
-from cityops.cases.sla import handling_due, stage_due
+from cityops.cases.sla import stage_due
 from cityops.cases.workflow import Action, State
 from cityops.catalog.models import DispatchTarget
-from cityops.catalog.service import CatalogSnapshot, match_rule
+from cityops.catalog.service import CatalogSnapshot, RuleInfo, match_rule
 from cityops.geo.index import GridIndex
+from cityops.geo.nearest import earlier_within, metres_per_deg_lon, nearest_within
 from cityops.ingest.models import SourceEvent
 from cityops.ingest.schemas import STAFF_KINDS, EventIn, EventResult
 from cityops.kit.bulk import add_to_counts, allocate_ids, insert_rows
 from cityops.kit.bus import collect
 from cityops.worktime.service import WorkCalendar
-
-METRES_PER_DEG_LAT = 110_574.0
-METRES_PER_DEG_LON_EQUATOR = 111_320.0
-# Merge candidates are bucketed in cells of this many degrees (about 55 m north-south); a
-# class's merge radius larger than one cell widens the neighbourhood searched.
-CELL_DEG = 0.0005
 
 
 @dataclass(frozen=True)
@@ -57,68 +52,37 @@ class IntakeEnv:
     calendar: WorkCalendar
     district_code: str
     now: datetime
+    # Every case of a batch is opened at the same instant: its deadlines and the rule it
+    # falls under depend on a few keys only, so each is worked out once per batch.
+    _due: dict[tuple[str | None, State], datetime | None] = field(default_factory=dict)
+    _rules: dict[tuple[str | None, str, str, float | None], RuleInfo | None] = field(
+        default_factory=dict
+    )
+
+    def stage_due(self, class_code: str | None, state: State) -> datetime | None:
+        """When the stage `state` belongs to must end, for a case entering it now."""
+        key = (class_code, state)
+        if key not in self._due:
+            self._due[key] = stage_due(self.snapshot, self.calendar, class_code, state, self.now)
+        return self._due[key]
+
+    def rule(
+        self, class_code: str | None, kind: str, source: str, confidence: float | None
+    ) -> RuleInfo | None:
+        """The automation rule a signal falls under, if any."""
+        key = (class_code, kind, source, confidence)
+        if key not in self._rules:
+            self._rules[key] = match_rule(self.snapshot.rules, *key)
+        return self._rules[key]
 
 
 @dataclass(slots=True)
-class _Candidate:
+class _Target:
+    """A case an event may merge into: an open one, or one this batch opens."""
+
     case_id: int | None  # None until the new case of this batch is inserted
-    class_code: str
-    lon: float
-    lat: float
     state: str
     new_index: int | None = None  # position in the batch's new cases
-
-
-_CELLS_PER_DEG = 1 / CELL_DEG
-
-
-@dataclass
-class _MergeIndex:
-    """Open cases bucketed by class and cell, for nearest-within-radius lookups."""
-
-    cells: dict[tuple[str, int, int], list[_Candidate]] = field(default_factory=dict)
-    class_codes: set[str] = field(default_factory=set)
-
-    def add(self, c: _Candidate) -> None:
-        self.class_codes.add(c.class_code)
-        key = (c.class_code, math.floor(c.lon * _CELLS_PER_DEG),
-               math.floor(c.lat * _CELLS_PER_DEG))  # fmt: skip
-        bucket = self.cells.get(key)
-        if bucket is None:
-            self.cells[key] = [c]
-        else:
-            bucket.append(c)
-
-    def nearest(
-        self, class_code: str, lon: float, lat: float, radius_m: float
-    ) -> _Candidate | None:
-        """The closest candidate within `radius_m`, if any.
-
-        Every candidate is recent enough: the open cases were read within their class's
-        merge window, and the cases this batch opens are opened now.
-
-        Within a merge radius (metres to hundreds of metres) the plane approximation
-        differs from the great circle by far less than a GPS fix's error, and is several
-        times cheaper; this runs once per event of a 20,000-event batch.
-        """
-        if class_code not in self.class_codes:
-            return None  # no open case of the class anywhere near the batch
-        m_per_lon = METRES_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat))
-        reach_x = max(1, math.ceil(radius_m / m_per_lon / CELL_DEG))
-        reach_y = max(1, math.ceil(radius_m / METRES_PER_DEG_LAT / CELL_DEG))
-        cx, cy = math.floor(lon * _CELLS_PER_DEG), math.floor(lat * _CELLS_PER_DEG)
-        best: _Candidate | None = None
-        best_d2 = radius_m * radius_m
-        cells = self.cells
-        for dx in range(-reach_x, reach_x + 1):
-            for dy in range(-reach_y, reach_y + 1):
-                for c in cells.get((class_code, cx + dx, cy + dy), ()):
-                    ex = (c.lon - lon) * m_per_lon
-                    ey = (c.lat - lat) * METRES_PER_DEG_LAT
-                    d2 = ex * ex + ey * ey
-                    if d2 <= best_d2:
-                        best, best_d2 = c, d2
-        return best
 
 
 def _step(
@@ -199,20 +163,8 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
     grid_codes = env.grids.locate_many(
         [s.event.location.lon for s in valid], [s.event.location.lat for s in valid]
     )
-    classes = {s.event.class_code for s in valid if s.event.class_code}
-    merge_index = _MergeIndex()
-    if classes:
-        klasses = [env.snapshot.classes[c] for c in classes]
-        since = {k.code: now - timedelta(minutes=k.merge_window_minutes) for k in klasses}
-        points = [(s.event.class_code, s.event.location.lon, s.event.location.lat)
-                  for s in valid if s.event.class_code and not s.event.self_handled]  # fmt: skip
-        # A degree of longitude shrinks away from the equator: size the margin for the
-        # point farthest from it (capped, so that the polar regions stay finite).
-        widest = max((abs(lat) for _, _, lat in points), default=0.0)
-        m_per_deg = METRES_PER_DEG_LON_EQUATOR * max(math.cos(math.radians(widest)), 0.05)
-        margin_deg = max(k.merge_radius_m for k in klasses) / m_per_deg
-        for hit in repository.open_cases_near(session, since, points, margin_deg=margin_deg):
-            merge_index.add(_Candidate(*hit))
+    existing = _open_targets(session, env, valid)
+    nearby = _earlier_neighbours(env, valid, existing)
     # Who is on duty matters only where a rule may dispatch to the grid worker.
     wanted = {
         grid
@@ -225,10 +177,11 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
     new_cases: list[dict[str, Any]] = []
     new_steps: list[list[dict[str, Any]]] = []
     new_events: list[dict[str, Any]] = []
-    event_case: list[tuple[int, _Candidate]] = []  # (position in new_events, target)
+    event_case: list[tuple[int, _Target]] = []  # (position in new_events, target)
     merges: dict[int, int] = defaultdict(int)
 
-    for s, grid in zip(valid, grid_codes, strict=True):
+    opened: dict[int, _Target] = {}  # position in `valid` → the case it opened
+    for pos, (s, grid) in enumerate(zip(valid, grid_codes, strict=True)):
         ev = s.event
         lon, lat = ev.location.lon, ev.location.lat
         code = ev.class_code
@@ -249,10 +202,9 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
             "grid_code": grid,
             "self_handled": ev.self_handled,
         }
-        target = None
-        if code is not None and not ev.self_handled:
-            klass = env.snapshot.classes[code]
-            target = merge_index.nearest(code, lon, lat, klass.merge_radius_m)
+        target = existing[pos]
+        if target is None:  # the nearest earlier signal of the batch that opened a case
+            target = next((opened[i] for i in nearby.get(pos, ()) if i in opened), None)
         if target is not None:
             event_row["outcome"] = "merged"
             new_events.append(event_row)
@@ -262,26 +214,15 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
             else:
                 assert target.new_index is not None
                 new_cases[target.new_index]["signal_count"] += 1
-            results[s.index] = EventResult(
-                index=s.index, status="merged", case_state=target.state, grid_code=grid,
-                needs_placement=grid is None,
-            )  # fmt: skip
             continue
 
         case_row, steps = _open_case(env, s, grid, workers, street_offices)
         new_cases.append(case_row)
         new_steps.append(steps)
-        cand = _Candidate(None, code or "", lon, lat, case_row["state"],
-                          new_index=len(new_cases) - 1)  # fmt: skip
-        if code is not None:
-            merge_index.add(cand)
+        cand = opened[pos] = _Target(None, case_row["state"], new_index=len(new_cases) - 1)
         event_row["outcome"] = "opened"
         new_events.append(event_row)
         event_case.append((len(new_events) - 1, cand))
-        results[s.index] = EventResult(
-            index=s.index, status="created", case_state=case_row["state"], grid_code=grid,
-            needs_placement=grid is None,
-        )  # fmt: skip
 
     # 4. Write: ids first (so rows link without RETURNING), then one executemany a table.
     case_ids = allocate_ids(session, Case, len(new_cases))
@@ -306,28 +247,108 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
     add_to_counts(session, Case, merges, column="signal_count", now=now)
 
     # 5. Results and events for after the commit.
-    for pos, s in enumerate(valid):  # one event row per valid signal, in order
-        r = results[s.index]
-        r.event_id = event_ids[pos]
-        r.case_id = new_events[pos]["case_id"]
-        if r.status == "merged":
-            collect(session, CaseMerged(r.case_id or 0, r.event_id))
+    happened: list[object] = []
+    for s, event_id, row, (_, target) in zip(valid, event_ids, new_events, event_case,
+                                             strict=True):  # fmt: skip
+        merged = row["outcome"] == "merged"
+        results[s.index] = EventResult(
+            index=s.index, status="merged" if merged else "created", event_id=event_id,
+            case_id=target.case_id, case_state=target.state, grid_code=row["grid_code"],
+            needs_placement=row["grid_code"] is None,
+        )  # fmt: skip
+        if merged:
+            happened.append(CaseMerged(target.case_id or 0, event_id))
     step_iter = iter(step_ids)
     for case_id, row, steps in zip(case_ids, new_cases, new_steps, strict=True):
-        collect(session, CaseOpened(case_id, row["class_code"], row["region_code"], row["state"]))
-        for st in steps:
-            collect(session, CaseTransitioned(
-                case_id, next(step_iter), st["action"], st["from_state"], st["to_state"],
-                row["region_code"], row["department_id"], row["assignee_id"],
-            ))  # fmt: skip
+        happened.append(CaseOpened(case_id, row["class_code"], row["region_code"], row["state"]))
+        happened.extend(CaseTransitioned(
+            case_id, next(step_iter), st["action"], st["from_state"], st["to_state"],
+            row["region_code"], row["department_id"], row["assignee_id"],
+        ) for st in steps)  # fmt: skip
+    collect(session, *happened)
     return _ordered(results, signals, repeated_in_batch)
+
+
+def _open_targets(
+    session: Session, env: IntakeEnv, valid: Sequence[Signal]
+) -> list[_Target | None]:
+    """For each signal, the nearest open case it merges into, if any.
+
+    A candidate has the signal's class, lies within the class's merge radius and was
+    opened within its merge window. Self-handled reports never merge: the inspector fixed
+    what they saw.
+    """
+    found: list[_Target | None] = [None] * len(valid)
+    by_class: dict[str, list[int]] = defaultdict(list)
+    for pos, s in enumerate(valid):
+        if s.event.class_code is not None and not s.event.self_handled:
+            by_class[s.event.class_code].append(pos)
+    if not by_class:
+        return found
+    klasses = {code: env.snapshot.classes[code] for code in by_class}
+    since = {code: env.now - timedelta(minutes=k.merge_window_minutes)
+             for code, k in klasses.items()}  # fmt: skip
+    points = [(code, valid[pos].event.location.lon, valid[pos].event.location.lat)
+              for code, positions in by_class.items() for pos in positions]  # fmt: skip
+    # Size the search margin for the point farthest from the equator, where a metre is
+    # the most degrees of longitude.
+    widest = max(abs(lat) for _, _, lat in points)
+    margin_deg = max(k.merge_radius_m for k in klasses.values()) / metres_per_deg_lon(widest)
+    rows_by_class: dict[str, list[tuple[int, str, float, float, str]]] = defaultdict(list)
+    for row in repository.open_cases_near(session, since, points, margin_deg=margin_deg):
+        rows_by_class[row[1]].append(row)
+    for code, rows in rows_by_class.items():
+        positions = by_class[code]
+        hits = nearest_within(
+            np.fromiter((r[2] for r in rows), float, len(rows)),
+            np.fromiter((r[3] for r in rows), float, len(rows)),
+            np.fromiter((valid[p].event.location.lon for p in positions), float, len(positions)),
+            np.fromiter((valid[p].event.location.lat for p in positions), float, len(positions)),
+            klasses[code].merge_radius_m,
+        )
+        targets: dict[int, _Target] = {}  # one per case, however many signals join it
+        for pos, hit in zip(positions, hits.tolist(), strict=True):
+            if hit >= 0:
+                target = targets.get(hit)
+                if target is None:
+                    target = targets[hit] = _Target(rows[hit][0], rows[hit][4])
+                found[pos] = target
+    return found
+
+
+def _earlier_neighbours(
+    env: IntakeEnv, valid: Sequence[Signal], existing: Sequence[_Target | None]
+) -> dict[int, list[int]]:
+    """For each signal that may open a case, the earlier signals of the batch within its
+    class's merge radius that may have opened one, nearest first.
+
+    Intake then walks the batch in order: a signal joins the nearest earlier one that did
+    open a case, so several reports of one problem in one batch make one case.
+    """
+    by_class: dict[str, list[int]] = defaultdict(list)
+    for pos, s in enumerate(valid):
+        if s.event.class_code is not None and existing[pos] is None:
+            by_class[s.event.class_code].append(pos)
+    nearby: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for code, positions in by_class.items():
+        if len(positions) < 2:
+            continue
+        later, earlier, metres = earlier_within(
+            np.fromiter((valid[p].event.location.lon for p in positions), float, len(positions)),
+            np.fromiter((valid[p].event.location.lat for p in positions), float, len(positions)),
+            env.snapshot.classes[code].merge_radius_m,
+        )
+        for j, i, d in zip(later.tolist(), earlier.tolist(), metres.tolist(), strict=True):
+            if not valid[positions[j]].event.self_handled:
+                nearby[positions[j]].append((d, positions[i]))
+    return {pos: [i for _, i in sorted(pairs)] for pos, pairs in nearby.items()}
 
 
 def _may_dispatch_to_worker(env: IntakeEnv, s: Signal) -> bool:
     ev = s.event
     if ev.class_code is None or ev.self_handled:
         return False
-    rule = match_rule(env.snapshot.rules, ev.class_code, ev.kind.value, s.source, ev.confidence)
+    rule = env.rule(ev.class_code, ev.kind.value, s.source, ev.confidence)
     return (
         rule is not None and rule.auto_dispatch and rule.dispatch_to == DispatchTarget.GRID_WORKER
     )
@@ -341,7 +362,7 @@ def _open_case(
     street_offices: dict[str, int],
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The row of a new case and its steps: report, then whatever automation may do."""
-    ev, now, snapshot, calendar = s.event, env.now, env.snapshot, env.calendar
+    ev, now, snapshot = s.event, env.now, env.snapshot
     code = ev.class_code
     klass = snapshot.classes[code] if code else None
     staff = ev.kind in STAFF_KINDS
@@ -409,16 +430,16 @@ def _open_case(
         row["state"] = to.value
         row["stage_started_at"] = now
         if to is not State.HANDLING:
-            row["stage_due_at"] = stage_due(snapshot, calendar, code, to, now)
+            row["stage_due_at"] = env.stage_due(code, to)
 
-    row["stage_due_at"] = stage_due(snapshot, calendar, code, state, now)
+    row["stage_due_at"] = env.stage_due(code, state)
     if ev.self_handled and staff:
         row["self_handled"] = True
         row["verified"] = True
         advance(Action.SELF_HANDLE, State.CHECKED, None)
         return row, steps
 
-    rule = match_rule(snapshot.rules, code, ev.kind.value, s.source, ev.confidence)
+    rule = env.rule(code, ev.kind.value, s.source, ev.confidence)
     if rule is None or klass is None:
         return row, steps
     if rule.auto_accept:
@@ -446,7 +467,7 @@ def _open_case(
     row["department_id"] = department_id
     row["assignee_id"] = assignee
     row["dispatched_at"] = now
-    due = handling_due(snapshot, calendar, klass.code, now)
+    due = env.stage_due(klass.code, State.HANDLING)
     row["handle_due_at"] = due
     advance(Action.DISPATCH, State.HANDLING, rule.name, department_id=department_id,
             assignee_id=assignee)  # fmt: skip

@@ -14,6 +14,7 @@ every request.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -60,7 +61,14 @@ def driver_rows(session: Session, sql: str, params: Sequence[Any]) -> list[tuple
         values = tuple(v.astimezone(UTC) if isinstance(v, datetime) else v for v in params)
     else:
         values = tuple(_sqlite_datetime(v) if isinstance(v, datetime) else v for v in params)
-    return [tuple(r) for r in session.connection().exec_driver_sql(sql, values)]
+    # The driver's own cursor and fetchall: SQLAlchemy's result wrapper costs a call a row,
+    # which is most of the time for the tens of thousands of rows a big batch reads.
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql, values)
+        return cast(list[tuple[Any, ...]], cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def in_marks(count: int) -> str:
@@ -117,65 +125,85 @@ def _json_text(value: Any) -> str:
 
 
 def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
-    """Insert `rows` (dicts keyed by column name, every column present) in one executemany."""
+    """Insert `rows` (dicts keyed by column name, every column present) in one executemany.
+
+    The dicts' datetime and JSON values are replaced by what the driver stores.
+    """
     if not rows:
         return
     dialect = dialect_name(session)
     sql, plan = _insert_plan(_table(model), dialect, frozenset(rows[0]))
-    # Column by column: list comprehensions run several times faster than a generator per
-    # row. A batch repeats the same few instants (its `now`, the deadlines of its cases)
-    # thousands of times, so each distinct datetime is converted once.
-    columns_out: list[list[Any]] = []
+    # Only the datetime and JSON cells need converting: they are converted in place, and
+    # every row is then read out in column order by one C call. A batch repeats the same
+    # few instants (its `now`, the deadlines of its cases) thousands of times, so each
+    # distinct datetime is converted once.
     for name, conv in plan:
-        values = [row[name] for row in rows]
+        if conv is None:
+            continue
         if conv is _json_text:
-            values = [None if v is None else _json_text(v) for v in values]
-        elif conv is not None:
+            for row in rows:
+                value = row[name]
+                row[name] = None if value is None else _json_text(value)
+        else:
             memo: dict[datetime, Any] = {}
-            values = [None if v is None else _once(memo, conv, v) for v in values]
-        columns_out.append(values)
-    params = list(zip(*columns_out, strict=True))
+            for row in rows:
+                value = row[name]
+                if value is not None:
+                    out = memo.get(value)
+                    if out is None:
+                        out = memo[value] = conv(value)
+                    row[name] = out
+    names = [name for name, _ in plan]
+    params: list[tuple[Any, ...]]
+    if len(names) == 1:
+        params = [(r[names[0]],) for r in rows]
+    else:
+        getter = operator.itemgetter(*names)
+        params = [getter(r) for r in rows]
     if dialect == "postgresql":
         # COPY streams the rows in one command: several times faster than an INSERT a row,
         # even pipelined.
-        names = ", ".join(name for name, _ in plan)
         driver = session.connection().connection.driver_connection
-        copy_sql = f"COPY {_table(model).name} ({names}) FROM STDIN"
+        copy_sql = f"COPY {_table(model).name} ({', '.join(names)}) FROM STDIN"
         with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
-            for row in params:
-                copy.write_row(row)
+            for values in params:
+                copy.write_row(values)
         return
     session.connection().exec_driver_sql(sql, params)
-
-
-def _once(memo: dict[datetime, Any], conv: Converter, value: datetime) -> Any:
-    out = memo.get(value)
-    if out is None:
-        out = memo[value] = conv(value)
-    return out
 
 
 def add_to_counts(
     session: Session, model: type[Any], increments: dict[int, int], *, column: str, now: datetime
 ) -> None:
-    """`column += n` for each id, in one executemany; also bumps `version` and `updated_at`.
+    """`column += n` for each id; also bumps `version` and `updated_at`.
 
-    Rows are updated in the order of their ids, so that two transactions touching some of
+    Rows are locked in the order of their ids, so that two transactions touching some of
     the same rows lock them in the same order and cannot deadlock each other.
     """
     if not increments:
         return
-    table = _table(model)
+    table = _table(model).name
     ordered = sorted(increments.items())
-    params: list[tuple[int, Any, int]]
+    conn = session.connection()
     if dialect_name(session) == "postgresql":
-        mark, stamp = "%s", now.astimezone(UTC)
-        params = [(n, stamp, i) for i, n in ordered]
-    else:
-        mark = "?"
-        params = [(n, _sqlite_datetime(now), i) for i, n in ordered]
-    sql = (
-        f"UPDATE {table.name} SET {column} = {column} + {mark}, version = version + 1, "
-        f"updated_at = {mark} WHERE id = {mark}"
+        # One locking read in id order, then one set-based UPDATE: thousands of single-row
+        # UPDATEs cost PostgreSQL a statement each, even pipelined.
+        ids = [i for i, _ in ordered]
+        conn.exec_driver_sql(
+            f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,)
+        )
+        conn.exec_driver_sql(
+            f"UPDATE {table} AS t SET {column} = t.{column} + v.n, version = t.version + 1, "
+            "updated_at = %s FROM unnest(CAST(%s AS bigint[]), CAST(%s AS integer[])) "
+            "AS v(id, n) WHERE t.id = v.id",
+            (now.astimezone(UTC), ids, [n for _, n in ordered]),
+        )
+        return
+    # SQLite: the transaction holds the database's write lock already; executemany loops
+    # in C.
+    stamp = _sqlite_datetime(now)
+    conn.exec_driver_sql(
+        f"UPDATE {table} SET {column} = {column} + ?, version = version + 1, updated_at = ? "
+        "WHERE id = ?",
+        [(n, stamp, i) for i, n in ordered],
     )
-    session.connection().exec_driver_sql(sql, params)

@@ -15,9 +15,9 @@ _PENDING = "cityops.pending_events"
 Handler = Callable[[Any], None]
 
 
-def collect(session: Session, event: object) -> None:
-    """Queue `event` to be published when `session` commits (and dropped if it rolls back)."""
-    session.info.setdefault(_PENDING, []).append(event)
+def collect(session: Session, *events: object) -> None:
+    """Queue `events` to be published when `session` commits (and dropped if it rolls back)."""
+    session.info.setdefault(_PENDING, []).extend(events)
 
 
 def take_pending(session: Session) -> list[object]:
