@@ -125,7 +125,7 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def single_rate(
-    port: int, key: str, events: Events, rate: int, seconds: float, connections: int = 64
+    ports: list[int], key: str, events: Events, rate: int, seconds: float, connections: int = 64
 ) -> tuple[list[float], int]:
     """Open loop: request i is due at start + i/rate whatever happened to the others.
 
@@ -142,7 +142,7 @@ async def single_rate(
     latencies: list[float] = []
     errors = 0
 
-    async def worker() -> None:
+    async def worker(port: int) -> None:
         nonlocal errors
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         while (job := await queue.get()) is not None:
@@ -153,7 +153,7 @@ async def single_rate(
             errors += status not in (200, 201)
         writer.close()
 
-    workers = [asyncio.create_task(worker()) for _ in range(connections)]
+    workers = [asyncio.create_task(worker(ports[i % len(ports)])) for i in range(connections)]
     start = time.perf_counter() + 0.2
     for i, body in enumerate(bodies):
         due = start + i / rate
@@ -167,14 +167,15 @@ async def single_rate(
     return latencies, errors
 
 
-def send_batches(url: str, key: str, bodies: list[bytes], warm: list[bytes], clients: int) -> float:
-    """POST the batches from `clients` concurrent connections; seconds from first to last."""
+def send_batches(urls: list[str], key: str, bodies: list[bytes], warm: list[bytes]) -> float:
+    """POST the batches from one connection per warm-up body, spread evenly over the
+    servers (as a proxy would); seconds from first to last."""
     headers = {"X-API-Key": key, "Content-Type": "application/json"}
     queue: Queue[bytes] = Queue()
     for body in bodies:
         queue.put(body)
 
-    def client(warm_body: bytes) -> None:
+    def client(url: str, warm_body: bytes) -> None:
         with httpx.Client(base_url=url, headers=headers, timeout=300) as http:
             http.post("/api/v1/events", content=warm_body)
             barrier.wait()
@@ -186,8 +187,9 @@ def send_batches(url: str, key: str, bodies: list[bytes], warm: list[bytes], cli
                 r = http.post("/api/v1/events", content=body)
                 assert r.status_code == 200, r.text[:300]
 
-    barrier = threading.Barrier(clients + 1)
-    threads = [threading.Thread(target=client, args=(w,)) for w in warm]
+    barrier = threading.Barrier(len(warm) + 1)
+    threads = [threading.Thread(target=client, args=(urls[i % len(urls)], w))
+               for i, w in enumerate(warm)]  # fmt: skip
     for t in threads:
         t.start()
     barrier.wait()
@@ -214,11 +216,16 @@ def run(
         key, boxes = prepare(url)
         print(f"[{db}] district ready in {time.perf_counter() - t0:.1f} s ({len(boxes)} grids), "
               f"{workers} server process(es)")  # fmt: skip
-        server = ServerProcess(url, Path(tmp), workers=workers)
-        server.start()
+        # Separate processes on ports of their own, as behind a proxy: the workers of one
+        # `serve --workers N` share a socket, and the kernel may hand every connection of
+        # a short benchmark to the same one.
+        servers = [ServerProcess(url, Path(tmp)) for _ in range(workers)]
+        for server in servers:
+            server.start()
         events = Events(boxes)
+        ports = [server.port for server in servers]
         try:
-            lat, failed = asyncio.run(single_rate(server.port, key, events, rate, seconds))
+            lat, failed = asyncio.run(single_rate(ports, key, events, rate, seconds))
             print(f"[{db}] single events at {rate}/s for {seconds:.0f} s ({len(lat)} sent, "
                   f"{failed} failed): "
                   f"p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms, "
@@ -226,11 +233,16 @@ def run(
             # The bodies are ready before the clock starts, as a source's data would be.
             bodies = [orjson.dumps([events.next() for _ in range(batch)])
                       for _ in range(batches + clients)]  # fmt: skip
-            elapsed = send_batches(server.url, key, bodies[clients:], bodies[:clients], clients)
+            urls = [server.url for server in servers]
+            elapsed = send_batches(urls, key, bodies[clients:], bodies[:clients])
             print(f"[{db}] batch ingest: {batches} × {batch} events in {elapsed:.2f} s = "
                   f"{batches * batch / elapsed:,.0f} events/s")  # fmt: skip
-            assert server.proc is not None
-            print(f"[{db}] server memory: {rss_mib(server.proc.pid):.0f} MiB RSS")
+            memory = sum(rss_mib(server.proc.pid) for server in servers if server.proc)
+            print(f"[{db}] server memory: {memory:.0f} MiB RSS")
+            retried = sum(server.log_path.read_text(errors="replace").count("transaction retried")
+                          for server in servers)  # fmt: skip
+            print(f"[{db}] ingest transactions rolled back and retried (deadlock or race): "
+                  f"{retried}")  # fmt: skip
             engine = create_engine(url)
             with Session(engine) as session:
                 from cityops.ingest.models import SourceEvent
@@ -240,7 +252,8 @@ def run(
             engine.dispose()
             print(f"[{db}] events stored from the benchmark: {stored} (sent {events.n})")
         finally:
-            server.stop()
+            for server in servers:
+                server.stop()
             if db == "postgresql":
                 admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
                 with admin.connect() as conn:
@@ -254,7 +267,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--batches", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes, each on its own port")  # fmt: skip
     parser.add_argument("--clients", type=int, default=None,
                         help="concurrent batch senders (default: one per process)")  # fmt: skip
     args = parser.parse_args()
