@@ -294,25 +294,30 @@ def _open_targets(
     # the most degrees of longitude.
     widest = max(abs(lat) for _, _, lat in points)
     margin_deg = max(k.merge_radius_m for k in klasses.values()) / metres_per_deg_lon(widest)
-    rows_by_class: dict[str, list[tuple[int, str, float, float, str]]] = defaultdict(list)
-    for row in repository.open_cases_near(session, since, points, margin_deg=margin_deg):
-        rows_by_class[row[1]].append(row)
-    for code, rows in rows_by_class.items():
+    candidates = repository.open_cases_near(session, since, points, margin_deg=margin_deg)
+    hit_ids: dict[int, int] = {}  # position in `valid` → the id of the case it joins
+    for code, rows in candidates.items():
         positions = by_class[code]
         hits = nearest_within(
-            np.fromiter((r[2] for r in rows), float, len(rows)),
-            np.fromiter((r[3] for r in rows), float, len(rows)),
+            rows[:, 1],
+            rows[:, 2],
             np.fromiter((valid[p].event.location.lon for p in positions), float, len(positions)),
             np.fromiter((valid[p].event.location.lat for p in positions), float, len(positions)),
             klasses[code].merge_radius_m,
         )
-        targets: dict[int, _Target] = {}  # one per case, however many signals join it
+        ids = rows[:, 0].astype(np.int64)
         for pos, hit in zip(positions, hits.tolist(), strict=True):
             if hit >= 0:
-                target = targets.get(hit)
-                if target is None:
-                    target = targets[hit] = _Target(rows[hit][0], rows[hit][4])
-                found[pos] = target
+                hit_ids[pos] = int(ids[hit])
+    # The state each joined case is in, for the results: read for the few cases joined
+    # rather than for every candidate.
+    states = repository.states_of(session, sorted(set(hit_ids.values())))
+    targets: dict[int, _Target] = {}  # one per case, however many signals join it
+    for pos, case_id in hit_ids.items():
+        target = targets.get(case_id)
+        if target is None:
+            target = targets[case_id] = _Target(case_id, states[case_id])
+        found[pos] = target
     return found
 
 

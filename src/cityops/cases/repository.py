@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Select, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -73,17 +75,19 @@ def open_cases_near(
     points: Sequence[tuple[str, float, float]],
     *,
     margin_deg: float,
-) -> list[tuple[int, str, float, float, str]]:
+) -> dict[str, npt.NDArray[np.float64]]:
     """Open cases that events at `points` (class code, lon, lat) may merge into.
 
     A candidate has the point's class, lies within `margin_deg` of it and was opened since
-    its class's time in `since`. Rows are (id, class_code, lon, lat, state). A few points
-    are looked up each in its own box, which the (class_code, lat) index finds directly,
-    so a lone event does not read every open case of its class; many points share one box
-    per class (a big batch needs most candidates anyway).
+    its class's time in `since`. The result maps each class code to an array of rows
+    (id, lon, lat): a big batch reads tens of thousands of candidates, and numbers come
+    off the driver into one array in C where Python objects would cost a call each.
+    A few points are looked up each in its own box, which the (class_code, lat) index
+    finds directly, so a lone event does not read every open case of its class; many
+    points share one box per class (a big batch needs most candidates anyway).
     """
     if not points:
-        return []
+        return {}
     boxes: list[tuple[str, float, float, float, float]]
     if len(points) <= NEAR_EACH_POINT:
         boxes = [(code, lon, lon, lat, lat) for code, lon, lat in dict.fromkeys(points)]
@@ -93,6 +97,7 @@ def open_cases_near(
             x0, x1, y0, y1 = extent.get(code, (lon, lon, lat, lat))
             extent[code] = (min(x0, lon), max(x1, lon), min(y0, lat), max(y1, lat))
         boxes = [(code, *box) for code, box in extent.items()]
+    codes = sorted({code for code, *_ in boxes})
     terms: list[str] = []
     params: list[Any] = []
     for code, x0, x1, y0, y1 in boxes:
@@ -101,11 +106,28 @@ def open_cases_near(
         params += [code, y0 - margin_deg, y1 + margin_deg, x0 - margin_deg, x1 + margin_deg,
                    since[code]]  # fmt: skip
     states = sorted(OPEN_STATES)
+    # The class comes back as its position in `codes`, so that every column is a number.
+    which = " ".join(f"WHEN ? THEN {n}" for n in range(len(codes)))
     sql = (
-        f"SELECT id, class_code, lon, lat, state FROM cases WHERE ({' OR '.join(terms)}) "
-        f"AND state IN ({in_marks(len(states))})"
+        f"SELECT CASE class_code {which} END, id, lon, lat FROM cases "
+        f"WHERE ({' OR '.join(terms)}) AND state IN ({in_marks(len(states))})"
     )
-    return driver_rows(session, sql, [*params, *states])
+    rows = driver_rows(session, sql, [*codes, *params, *states])
+    table = np.array(rows, dtype=np.float64).reshape(-1, 4)
+    return {code: table[table[:, 0] == n, 1:] for n, code in enumerate(codes)}
+
+
+def states_of(session: Session, case_ids: Sequence[int]) -> dict[int, str]:
+    """The current state of each case."""
+    if dialect_name(session) == "postgresql":  # one array instead of a statement a chunk
+        sql = "SELECT id, state FROM cases WHERE id = ANY(CAST(? AS bigint[]))"
+        return dict(driver_rows(session, sql, [list(case_ids)]))
+    found: dict[int, str] = {}
+    for i in range(0, len(case_ids), CHUNK):
+        chunk = case_ids[i : i + CHUNK]
+        sql = f"SELECT id, state FROM cases WHERE id IN ({in_marks(len(chunk))})"
+        found.update(driver_rows(session, sql, chunk))
+    return found
 
 
 def grid_workers_on_duty(
