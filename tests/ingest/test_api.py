@@ -130,6 +130,40 @@ def test_nearby_events_of_one_batch_merge_with_each_other(
     assert count(session, Case) == 2
 
 
+def test_a_batch_joins_open_cases_first_then_the_nearest_case_it_opens_itself(
+    client: TestClient, camera_key: str, session: Session
+) -> None:
+    # Exposed garbage merges within 50 m; a metre is about 0.0000103° of longitude here.
+    lon, lat = inside(GRID_A)
+    west = lon - 0.0008
+    h = {"X-API-Key": camera_key}
+    open_case = client.post("/api/v1/events", json=event("o", location={"lon": west, "lat": lat}),
+                            headers=h).json()  # fmt: skip
+    batch = [
+        event("e1", location={"lon": west + 25 * 0.0000103, "lat": lat}),  # 25 m: joins it
+        event("e2", location={"lon": west + 60 * 0.0000103, "lat": lat}),  # 60 m: a new case
+        event("e3", location={"lon": west + 100 * 0.0000103, "lat": lat}),  # 40 m from e2
+    ]
+    results = client.post("/api/v1/events", json=batch, headers=h).json()["results"]
+    assert [x["status"] for x in results] == ["merged", "created", "merged"]
+    assert results[0]["case_id"] == open_case["case_id"]
+    assert results[2]["case_id"] == results[1]["case_id"] != open_case["case_id"]
+    assert results[0]["case_state"] == "reported"
+    counts = {c.id: c.signal_count for c in session.scalars(select(Case))}
+    assert counts == {open_case["case_id"]: 2, results[1]["case_id"]: 2}
+
+
+def test_class_codes_are_read_as_the_catalog_writes_them(
+    client: TestClient, camera_key: str, session: Session
+) -> None:
+    r = client.post("/api/v1/events", json=event(class_code=" e0102 "),
+                    headers={"X-API-Key": camera_key})  # fmt: skip
+    assert r.status_code == 201, r.text
+    case = session.get(Case, r.json()["case_id"])
+    assert case is not None
+    assert case.class_code == "E0102"
+
+
 def test_a_point_outside_every_grid_is_kept_for_placement(
     client: TestClient, camera_key: str, session: Session
 ) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, StringConstraints
 
 from cityops.kit.schemas import ReadSchema, Schema, UTCDatetime
 
@@ -53,7 +53,10 @@ class EventIn(Schema):
     occurred_at: UTCDatetime
     description: str = Field(default="", max_length=2000)
     address: str | None = Field(default=None, max_length=200)
-    class_code: str | None = Field(default=None, max_length=8, description="e.g. E0102")
+    # Codes are compared as the catalog writes them: " e0102" is E0102.
+    class_code: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True)] | None = (
+        Field(default=None, max_length=8, description="e.g. E0102")
+    )
     confidence: float | None = Field(default=None, ge=0, le=1)
     evidence: list[Evidence] = Field(default_factory=list, max_length=20)
     self_handled: bool = Field(default=False, description="自处理: fixed on the spot by staff")

@@ -92,8 +92,6 @@ def prepare(
         except ValidationError as exc:
             rejected[index] = EventResult(index=index, status="rejected", errors=_problems(exc))
             continue
-        if event.class_code is not None:
-            event.class_code = event.class_code.strip().upper()
         source, problems = _authorize(principal, event, now)
         if problems:
             rejected[index] = EventResult(index=index, status="rejected", errors=problems)
