@@ -9,8 +9,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from tests.factories import EPOCH, GRID_A, inside
 
-from cityops.cases.models import Case
-from cityops.kit.bulk import add_to_counts, allocate_ids, driver_rows, insert_rows
+from cityops.cases.models import Case, CaseStep
+from cityops.kit.bulk import SMALL_WRITE, add_to_counts, allocate_ids, driver_rows, insert_rows
 
 
 def _case_row(case_id: int, lon: float, lat: float) -> dict[str, Any]:
@@ -30,23 +30,30 @@ def _case_row(case_id: int, lon: float, lat: float) -> dict[str, Any]:
 
 
 @pytest.mark.usefixtures("district")
-def test_bulk_rows_read_back_as_the_orm_wrote_them_and_counts_add_up(session: Session) -> None:
-    ids = allocate_ids(session, Case, 3)
-    assert len(set(ids)) == 3
+@pytest.mark.parametrize("count", [3, SMALL_WRITE + 1], ids=["pipelined", "copied"])
+def test_bulk_rows_read_back_as_the_orm_wrote_them_and_counts_add_up(
+    session: Session, count: int
+) -> None:
+    ids, none = allocate_ids(session, [(Case, count), (CaseStep, 0)])
+    assert len(set(ids)) == count
+    assert none == []
     lon, lat = inside(GRID_A)
-    insert_rows(session, Case, [_case_row(i, lon, lat) for i in ids])
+    insert_rows(session, [(Case, [_case_row(i, lon, lat) for i in ids]), (CaseStep, [])])
     later = EPOCH.replace(hour=2)
     add_to_counts(session, Case, {ids[2]: 1, ids[0]: 4}, column="signal_count", now=later)
     session.expire_all()
 
     cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))}
-    assert [cases[i].signal_count for i in ids] == [5, 1, 2]
-    assert [cases[i].version for i in ids] == [2, 1, 2]
+    assert [cases[i].signal_count for i in ids[:3]] == [5, 1, 2]
+    assert [cases[i].version for i in ids[:3]] == [2, 1, 2]
     assert cases[ids[0]].updated_at == later
     assert cases[ids[1]].updated_at == cases[ids[1]].created_at == EPOCH
+    assert cases[ids[1]].description == "垃圾"
     assert driver_rows(session, "SELECT count(*) FROM cases WHERE created_at = ?", [EPOCH]) == [
-        (3,)
+        (count,)
     ]
+    (more,) = allocate_ids(session, [(Case, 2)])
+    assert min(more) > max(ids)
 
 
 def test_rows_are_locked_or_updated_in_id_order_so_concurrent_writers_cannot_deadlock(

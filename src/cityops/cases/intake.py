@@ -224,26 +224,25 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
         new_events.append(event_row)
         event_case.append((len(new_events) - 1, cand))
 
-    # 4. Write: ids first (so rows link without RETURNING), then one executemany a table.
-    case_ids = allocate_ids(session, Case, len(new_cases))
+    # 4. Write: ids first (so rows link without RETURNING), then the rows of each table.
+    step_rows = [st for steps in new_steps for st in steps]
+    case_ids, step_ids, event_ids = allocate_ids(
+        session,
+        [(Case, len(new_cases)), (CaseStep, len(step_rows)), (SourceEvent, len(new_events))],
+    )
     for case_id, row in zip(case_ids, new_cases, strict=True):
         row["id"] = case_id
-    step_rows = [st for steps in new_steps for st in steps]
-    step_ids = allocate_ids(session, CaseStep, len(step_rows))
     for case_id, steps in zip(case_ids, new_steps, strict=True):
         for st in steps:
             st["case_id"] = case_id
     for step_id, st in zip(step_ids, step_rows, strict=True):
         st["id"] = step_id
-    event_ids = allocate_ids(session, SourceEvent, len(new_events))
     for event_id, (pos, cand) in zip(event_ids, event_case, strict=True):
         if cand.case_id is None and cand.new_index is not None:
             cand.case_id = case_ids[cand.new_index]
         new_events[pos]["case_id"] = cand.case_id
         new_events[pos]["id"] = event_id
-    insert_rows(session, Case, new_cases)
-    insert_rows(session, CaseStep, step_rows)
-    insert_rows(session, SourceEvent, new_events)
+    insert_rows(session, [(Case, new_cases), (CaseStep, step_rows), (SourceEvent, new_events)])
     add_to_counts(session, Case, merges, column="signal_count", now=now)
 
     # 5. Results and events for after the commit.

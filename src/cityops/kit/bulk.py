@@ -32,21 +32,28 @@ def dialect_name(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def allocate_ids(session: Session, model: type[Any], count: int) -> list[int]:
-    """Reserve `count` new primary keys of `table` for rows this transaction will insert.
+def allocate_ids(session: Session, counts: Sequence[tuple[type[Any], int]]) -> list[list[int]]:
+    """Reserve new primary keys for rows this transaction will insert: for each (model,
+    count), `count` ids of the model's table, in one round trip.
 
-    PostgreSQL takes them from the table's sequence. SQLite has no sequence, but every
+    PostgreSQL takes them from the tables' sequences. SQLite has no sequence, but every
     write transaction here begins IMMEDIATE and so holds the database's write lock: the
     ids after the current maximum stay free until it commits or rolls back.
     """
-    table = _table(model)
-    if count == 0:
-        return []
-    if dialect_name(session) == "postgresql":
-        sql = "SELECT nextval(CAST(? AS regclass)) FROM generate_series(1, ?)"
-        return [r[0] for r in driver_rows(session, sql, [f"{table.name}_id_seq", count])]
-    ((start,),) = driver_rows(session, f"SELECT coalesce(max(id), 0) FROM {table.name}", [])
-    return list(range(int(start) + 1, int(start) + 1 + count))
+    wanted = [(_table(model).name, count) for model, count in counts if count]
+    found: dict[str, list[int]] = {}
+    if wanted and dialect_name(session) == "postgresql":
+        columns = ", ".join(
+            "ARRAY(SELECT nextval(CAST(? AS regclass)) FROM generate_series(1, ?))" for _ in wanted
+        )
+        params = [v for name, count in wanted for v in (f"{name}_id_seq", count)]
+        ((*blocks,),) = driver_rows(session, f"SELECT {columns}", params)
+        found = {name: list(block) for (name, _), block in zip(wanted, blocks, strict=True)}
+    for name, count in wanted:
+        if name not in found:
+            ((start,),) = driver_rows(session, f"SELECT coalesce(max(id), 0) FROM {name}", [])
+            found[name] = list(range(int(start) + 1, int(start) + 1 + count))
+    return [found.get(_table(model).name, []) if count else [] for model, count in counts]
 
 
 def driver_rows(session: Session, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -151,14 +158,48 @@ def _oids(session: Session, table: str) -> dict[str, int]:
     return _column_oids[table]
 
 
-def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
-    """Insert `rows` (dicts keyed by column name, every column present) in one executemany.
+# Up to this many rows in all, PostgreSQL gets INSERTs in one pipeline (one round trip)
+# rather than a COPY a table (two round trips each): a lone event's case, step and event.
+SMALL_WRITE = 64
+
+
+def insert_rows(session: Session, tables: Sequence[tuple[type[Any], list[dict[str, Any]]]]) -> None:
+    """Insert each (model, rows) pair's rows: dicts keyed by column name, every column
+    present, in the order given (parents before the rows that refer to them).
 
     The dicts' datetime and JSON values are replaced by what the driver stores.
     """
-    if not rows:
-        return
     dialect = dialect_name(session)
+    batches = [(model, rows, *_driver_params(model, dialect, rows)) for model, rows in tables
+               if rows]  # fmt: skip
+    if not batches:
+        return
+    if dialect != "postgresql":
+        for _, _, sql, _, params in batches:
+            session.connection().exec_driver_sql(sql, params)
+        return
+    driver = session.connection().connection.driver_connection
+    if sum(len(rows) for _, rows, *_ in batches) <= SMALL_WRITE:
+        with driver.pipeline(), driver.cursor() as cursor:  # type: ignore[union-attr]
+            for _, _, sql, _, params in batches:
+                cursor.executemany(sql, params)
+        return
+    # COPY streams the rows in one command: several times faster than an INSERT a row,
+    # even pipelined; in binary, PostgreSQL parses no text and psycopg formats none.
+    for model, _, _, names, params in batches:
+        table = _table(model).name
+        oids = _oids(session, table)
+        copy_sql = f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
+        with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
+            copy.set_types([oids[name] for name in names])
+            for values in params:
+                copy.write_row(values)
+
+
+def _driver_params(
+    model: type[Any], dialect: str, rows: list[dict[str, Any]]
+) -> tuple[str, list[str], list[tuple[Any, ...]]]:
+    """The INSERT, its column names and each row's values as the driver takes them."""
     sql, plan = _insert_plan(_table(model), dialect, frozenset(rows[0]))
     # Only the datetime and JSON cells need converting: they are converted in place, and
     # every row is then read out in column order by one C call. A batch repeats the same
@@ -181,25 +222,10 @@ def insert_rows(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
                         out = memo[value] = conv(value)
                     row[name] = out
     names = [name for name, _ in plan]
-    params: list[tuple[Any, ...]]
     if len(names) == 1:
-        params = [(r[names[0]],) for r in rows]
-    else:
-        getter = operator.itemgetter(*names)
-        params = [getter(r) for r in rows]
-    if dialect == "postgresql":
-        # COPY streams the rows in one command: several times faster than an INSERT a row,
-        # even pipelined; in binary, PostgreSQL parses no text and psycopg formats none.
-        table = _table(model).name
-        oids = _oids(session, table)
-        driver = session.connection().connection.driver_connection
-        copy_sql = f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
-        with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
-            copy.set_types([oids[name] for name in names])
-            for values in params:
-                copy.write_row(values)
-        return
-    session.connection().exec_driver_sql(sql, params)
+        return sql, names, [(r[names[0]],) for r in rows]
+    getter = operator.itemgetter(*names)
+    return sql, names, [getter(r) for r in rows]
 
 
 def add_to_counts(
