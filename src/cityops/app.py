@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from cityops.config import Settings, get_settings
 from cityops.ingest.api import router as ingest_router
 from cityops.kpi.api import router as kpi_router
 from cityops.migrate import ensure_migrated
+from cityops.notify.api import router as notify_router
 from cityops.org.api import router as org_router
 from cityops.worktime.api import router as calendar_router
 
@@ -33,6 +35,7 @@ ROUTERS: list[APIRouter] = [
     calendar_router,
     cases_router,
     kpi_router,
+    notify_router,
 ]
 
 
@@ -53,6 +56,7 @@ def create_app(
         # stall requests for tens of milliseconds under load.
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
+        context.start_delivery(asyncio.get_running_loop())
         sweeper = None
         if settings.run_scheduler:
             from cityops.cases.jobs import SweepThread
@@ -62,6 +66,7 @@ def create_app(
         yield
         if sweeper is not None:
             sweeper.stop()
+        context.stop_delivery()
 
     app = FastAPI(
         lifespan=lifespan,

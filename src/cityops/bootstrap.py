@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityops.auth.service import ApiKeyCache
+from cityops.cases.events import CaseTransitioned
 from cityops.cases.intake import IntakeEnv
 from cityops.cases.service import CaseEnv
 from cityops.catalog.service import CatalogSnapshot, load_snapshot
@@ -22,6 +24,8 @@ from cityops.geo.index import GridIndex
 from cityops.kit.bus import MessageBus, UnitOfWork
 from cityops.kit.clock import Clock, SystemClock
 from cityops.kit.storage import BlobStorage, make_storage
+from cityops.notify.hub import LocalHub, make_hub
+from cityops.notify.jobs import FramePublisher
 from cityops.org.service import load_grid_index
 from cityops.worktime.service import WorkCalendar, load_calendar
 
@@ -77,6 +81,8 @@ class Context:
     calendar: ReferenceCache[WorkCalendar] = field(init=False)
     committer: GroupCommitter = field(init=False)
     api_keys: ApiKeyCache = field(init=False)
+    hub: LocalHub = field(init=False)
+    publisher: FramePublisher = field(init=False)
 
     def __post_init__(self) -> None:
         from cityops.ingest.committer import GroupCommitter
@@ -86,6 +92,24 @@ class Context:
         self.grids = ReferenceCache(load_grid_index)
         self.catalog = ReferenceCache(load_snapshot)
         self.calendar = ReferenceCache(lambda s: load_calendar(s, self.settings))
+        self.hub = make_hub(self.settings)
+        self.publisher = FramePublisher(
+            self.hub, self.read_sessions, lambda s: self.case_env(s, self.clock.now())
+        )
+        self.bus.subscribe(CaseTransitioned, self.publisher.changes_committed)
+
+    def start_delivery(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Start pushing case changes: the hub's transport and the publisher thread; with
+        `loop`, also deliver to clients connected to this process."""
+        if loop is not None:
+            self.hub.attach(loop)
+        self.hub.start()
+        self.publisher.start()
+
+    def stop_delivery(self) -> None:
+        self.publisher.stop()
+        self.publisher.join(5)
+        self.hub.stop()
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         factory = self.read_sessions if read_only else self.sessions

@@ -88,6 +88,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        # Phones and consoles keep streams open: a restart closes them after this long
+        # rather than waiting for them, and they reconnect and resume.
+        timeout_graceful_shutdown=5,
     )
 
 

@@ -52,6 +52,13 @@ class Settings(BaseSettings):
         default="09:00-12:00,13:30-17:30",
         description="Daily working windows, comma separated HH:MM-HH:MM in local time",
     )
+    hub: Literal["auto", "local", "postgres", "nats"] = Field(
+        default="auto",
+        description="How case changes reach clients connected to other processes: "
+        "auto is LISTEN/NOTIFY on PostgreSQL and in-process on SQLite",
+    )
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_subject: str = "cityops.frames"
     log_level: str = "INFO"
 
 

@@ -140,19 +140,23 @@ def detail(
     )
 
 
-def list_cases(
-    session: Session, env: CaseEnv, actor: Actor, filters: CaseFilter, page: PageParams
-) -> tuple[list[CaseRead], int]:
-    """The cases `actor` may see that match `filters`, newest first."""
-    visible = repository.visible_filter(
+def visible_to(actor: Actor) -> Any:
+    """The WHERE clause of the cases `actor` may see (what `can_see` decides for one)."""
+    return repository.visible_filter(
         is_admin=ADMIN in actor.roles or actor.is_system,
         person_id=actor.id,
         scope_code=actor.scope_code,
         department_id=actor.department_id if DEPARTMENT_HANDLER in actor.roles else None,
         region_roles=bool(actor.roles & (CENTRE_ROLES | FIELD_ROLES)),
     )
+
+
+def list_cases(
+    session: Session, env: CaseEnv, actor: Actor, filters: CaseFilter, page: PageParams
+) -> tuple[list[CaseRead], int]:
+    """The cases `actor` may see that match `filters`, newest first."""
     query = repository.apply_filters(
-        select(Case).where(visible), **filters.model_dump(exclude_none=True)
+        select(Case).where(visible_to(actor)), **filters.model_dump(exclude_none=True)
     ).order_by(Case.created_at.desc(), Case.id.desc())
     rows, total = paginate(session, query, page)
     return [to_read(env, c) for c in rows], total

@@ -1,0 +1,1 @@
+"""Delivery: committed case changes pushed to connected clients (WebSocket, Server-Sent Events)."""

@@ -1,0 +1,121 @@
+"""Frames: what a connected client is told when cases change, built from committed rows.
+
+A frame carries a case as the API shows it (`CaseRead`), the actions taken on it in the
+transaction that changed it, and the id of the last of those steps. Step ids grow with
+every step, so the id is also the cursor a client resumes from: after a reconnect it is
+sent what changed after the last frame it saw. A frame says where the case stands now,
+so applying one twice, or an older one after a newer one, changes nothing a client keeps
+(the client keeps the newest id per case).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cityops.cases.models import Case, CaseStep
+from cityops.cases.service import CaseEnv, facts_of, to_read, visible_to
+from cityops.cases.workflow import Actor, CaseFacts, can_see
+
+# Reading many cases at a time, this many per query.
+CHUNK = 500
+# On PostgreSQL, step ids are drawn when a transaction writes and become visible when it
+# commits, so a step can turn up after steps with higher ids. A client resuming from id N
+# is therefore also sent the cases changed a little before step N was taken. (SQLite has
+# one writer at a time: its ids are in commit order.)
+RESUME_OVERLAP = timedelta(seconds=30)
+# A client away for longer than this many changed cases is told to reload its lists
+# rather than sent every one.
+RESUME_LIMIT = 500
+DESCRIPTION_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A step taken on a case, as the bus reports it after the commit."""
+
+    case_id: int
+    step_id: int
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One case's change, encoded once for every client allowed to see it."""
+
+    id: int
+    case_id: int
+    facts: CaseFacts
+    data: bytes
+
+    def visible_to(self, actor: Actor) -> bool:
+        return can_see(actor, self.facts)
+
+
+def reload_frame(last_id: int) -> bytes:
+    """Tells a client that it missed too much to be told case by case: reload the lists."""
+    return orjson.dumps({"type": "reload", "id": last_id})
+
+
+def frames_for(session: Session, env: CaseEnv, changes: Iterable[Change]) -> list[Frame]:
+    """One frame per changed case, in the order of each case's last step."""
+    actions: dict[int, list[str]] = {}
+    last: dict[int, int] = {}
+    for change in sorted(changes, key=lambda c: c.step_id):
+        actions.setdefault(change.case_id, []).append(change.action)
+        last[change.case_id] = change.step_id
+    return _frames(session, env, last, actions)
+
+
+def frames_since(
+    session: Session, env: CaseEnv, actor: Actor, after_id: int
+) -> tuple[list[Frame], bool]:
+    """What `actor` missed after step `after_id`: frames of the cases they may see that
+    changed since, and whether there were more than `RESUME_LIMIT` of them (the client
+    should then reload instead)."""
+    taken_at = session.scalar(select(CaseStep.at).where(CaseStep.id == after_id))
+    query = select(CaseStep.case_id, CaseStep.id, CaseStep.action).join(
+        Case, Case.id == CaseStep.case_id
+    )
+    overlap = session.get_bind().dialect.name == "postgresql"
+    if taken_at is None or not overlap:  # SQLite's ids are in commit order
+        query = query.where(CaseStep.id > after_id)
+    else:
+        query = query.where(
+            (CaseStep.id > after_id) | (CaseStep.at >= taken_at - RESUME_OVERLAP),
+            CaseStep.id != after_id,
+        )
+    rows = session.execute(
+        query.where(visible_to(actor)).order_by(CaseStep.id).limit(RESUME_LIMIT * 8 + 1)
+    ).all()
+    changes = [Change(case_id, step_id, action) for case_id, step_id, action in rows]
+    if len({c.case_id for c in changes}) > RESUME_LIMIT or len(rows) > RESUME_LIMIT * 8:
+        return [], True
+    return frames_for(session, env, changes), False
+
+
+def _frames(
+    session: Session, env: CaseEnv, last: dict[int, int], actions: dict[int, list[str]]
+) -> list[Frame]:
+    ids = sorted(last)
+    cases: dict[int, Case] = {}
+    for i in range(0, len(ids), CHUNK):
+        for row in session.scalars(select(Case).where(Case.id.in_(ids[i : i + CHUNK]))):
+            cases[row.id] = row
+    frames = []
+    for case_id in sorted(last, key=last.__getitem__):
+        found = cases.get(case_id)
+        if found is None:
+            continue
+        case = to_read(env, found).model_dump(mode="json")
+        # A frame stays small (a PostgreSQL notification holds 8,000 bytes); the whole
+        # text is in the case's detail.
+        case["description"] = case["description"][:DESCRIPTION_CHARS]
+        body = {"type": "case", "id": last[case_id], "actions": actions[case_id], "case": case}
+        frames.append(Frame(last[case_id], case_id, facts_of(found), orjson.dumps(body)))
+    return frames
