@@ -67,6 +67,7 @@ async def _frames(
     # rather than never, and a frame applied twice changes nothing.
     sub = hub.subscribe(principal.actor)
     try:
+        await run_in_threadpool(hub.announce)  # before hello: see the hub's docstring
         actor = principal.actor
         hello = {"type": "hello", "id": last_id or 0, "person_id": actor.id,
                  "name": actor.name, "roles": sorted(actor.roles),

@@ -154,6 +154,9 @@ class LocalHub:
         """Whether frames may have a reader: for one process, whether anyone is connected."""
         return self._count > 0
 
+    def announce(self) -> None:
+        """Tell the other processes that clients are connected here (one process: nothing)."""
+
     def publish(self, frames: list[Frame]) -> None:
         """Send `frames` to every process's subscribers; from any thread, after the commit."""
         self.deliver(frames)
@@ -236,7 +239,45 @@ class _Listener(threading.Thread):
                 delay = min(delay * 2, 10.0)
 
 
-class PostgresHub(LocalHub):
+class _SharedHub(LocalHub):
+    """A hub whose frames travel between processes.
+
+    Building and sending frames costs a busy ingest process much of its time, so it is
+    done only while some process has a client connected: each such process says so on
+    the transport when its first client subscribes and every few seconds after. A client
+    is sent `hello` only after that word is out, and loads its lists after `hello`, so a
+    change committed before a process heard of it is in those lists.
+    """
+
+    PRESENCE_SECONDS = 15.0
+    HEARTBEAT_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._remote_until = 0.0
+        self._announced = 0.0
+
+    @property
+    def listening(self) -> bool:
+        return self._count > 0 or time.monotonic() < self._remote_until
+
+    def _presence_seen(self) -> None:
+        self._remote_until = time.monotonic() + self.PRESENCE_SECONDS
+
+    def announce(self) -> None:
+        self._announced = time.monotonic()
+        self._send_presence()
+
+    def heartbeat(self) -> None:
+        """Announce again while clients are connected here; call every second or so."""
+        if self._count > 0 and time.monotonic() - self._announced >= self.HEARTBEAT_SECONDS:
+            self.announce()
+
+    def _send_presence(self) -> None:
+        raise NotImplementedError
+
+
+class PostgresHub(_SharedHub):
     """Frames travel between processes by PostgreSQL's LISTEN/NOTIFY.
 
     Every process, the publisher included, receives its frames back from the channel, so
@@ -246,6 +287,7 @@ class PostgresHub(LocalHub):
 
     name = "postgres"
     CHANNEL = "cityops_frames"
+    PRESENCE_CHANNEL = "cityops_presence"
     MAX_PAYLOAD = 7_600
 
     def __init__(self, dsn: str) -> None:
@@ -254,10 +296,6 @@ class PostgresHub(LocalHub):
         self._send_lock = threading.Lock()
         self._sender: Any = None
         self._listener = _Listener("cityops-pg-listen", self._listen, self)
-
-    @property
-    def listening(self) -> bool:
-        return True  # other processes' clients may be waiting
 
     def start(self) -> None:
         self._listener.start()
@@ -271,6 +309,12 @@ class PostgresHub(LocalHub):
                 self._sender = None
 
     def publish(self, frames: list[Frame]) -> None:
+        self._notify([(self.CHANNEL, p.decode()) for p in chunks(frames, self.MAX_PAYLOAD)])
+
+    def _send_presence(self) -> None:
+        self._notify([(self.PRESENCE_CHANNEL, "1")])
+
+    def _notify(self, messages: list[tuple[str, str]]) -> None:
         import psycopg
 
         with self._send_lock:
@@ -279,10 +323,8 @@ class PostgresHub(LocalHub):
                     if self._sender is None or self._sender.closed:
                         self._sender = psycopg.connect(self.dsn, autocommit=True)
                     with self._sender.pipeline():
-                        for payload in chunks(frames, self.MAX_PAYLOAD):
-                            self._sender.execute(
-                                "SELECT pg_notify(%s, %s)", (self.CHANNEL, payload.decode())
-                            )
+                        for channel, payload in messages:
+                            self._sender.execute("SELECT pg_notify(%s, %s)", (channel, payload))
                     return
                 except psycopg.OperationalError:
                     self._sender = None
@@ -294,13 +336,18 @@ class PostgresHub(LocalHub):
 
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             conn.execute(f"LISTEN {self.CHANNEL}")
+            conn.execute(f"LISTEN {self.PRESENCE_CHANNEL}")
             ready.set()
             while not self._listener.stopping.is_set():
                 for note in conn.notifies(timeout=1.0):
-                    self.deliver(decode(note.payload))
+                    if note.channel == self.PRESENCE_CHANNEL:
+                        self._presence_seen()
+                    else:
+                        self.deliver(decode(note.payload))
+                self.heartbeat()
 
 
-class NatsHub(LocalHub):
+class NatsHub(_SharedHub):
     """Frames travel on a NATS subject: several processes, or several machines.
 
     The NATS client runs on an event loop of its own in a thread, so that any thread,
@@ -319,14 +366,19 @@ class NatsHub(LocalHub):
             target=self._nats_loop.run_forever, name="cityops-nats", daemon=True
         )
         self._client: Any = None
-
-    @property
-    def listening(self) -> bool:
-        return True
+        self._beat: Any = None
 
     def start(self) -> None:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._connect(), self._nats_loop).result(15)
+        self._beat = asyncio.run_coroutine_threadsafe(self._heartbeats(), self._nats_loop)
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            if self._count > 0 and time.monotonic() - self._announced >= self.HEARTBEAT_SECONDS:
+                self._announced = time.monotonic()
+                await self._client.publish(f"{self.subject}.presence", b"1")
 
     async def _connect(self) -> None:
         import nats
@@ -339,9 +391,20 @@ class NatsHub(LocalHub):
             name="cityops",
         )  # fmt: skip
         await self._client.subscribe(self.subject, cb=self._received)
+        await self._client.subscribe(f"{self.subject}.presence", cb=self._presence)
 
     async def _received(self, msg: Any) -> None:
         self.deliver(decode(msg.data))
+
+    async def _presence(self, _msg: Any) -> None:
+        self._presence_seen()
+
+    def _send_presence(self) -> None:
+        if self._client is None:
+            return
+        publish = self._client.publish(f"{self.subject}.presence", b"1")
+        asyncio.run_coroutine_threadsafe(publish, self._nats_loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._client.flush(), self._nats_loop).result(10)
 
     def publish(self, frames: list[Frame]) -> None:
         if self._client is None:
@@ -353,6 +416,8 @@ class NatsHub(LocalHub):
         asyncio.run_coroutine_threadsafe(self._client.flush(), self._nats_loop).result(10)
 
     def stop(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
         if self._client is not None:
             asyncio.run_coroutine_threadsafe(self._client.close(), self._nats_loop).result(10)
             self._client = None

@@ -23,6 +23,9 @@ from cityops.notify.service import Change, frames_for
 
 log = logging.getLogger(__name__)
 
+# Changed cases published together past which only those sent to someone get a frame each.
+DETAIL_LIMIT = 200
+
 
 class FramePublisher(threading.Thread):
     """One per process; started with the hub."""
@@ -74,7 +77,8 @@ class FramePublisher(threading.Thread):
                 changes.append(more)
             try:
                 with self._sessions() as session:
-                    frames = frames_for(session, self._case_env(session), changes)
+                    env = self._case_env(session)
+                    frames = frames_for(session, env, changes, detail_limit=DETAIL_LIMIT)
                 self.hub.publish(frames)
             except Exception:  # a failed publish must not stop later ones
                 log.exception("publishing %d case changes failed", len(changes))

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from cityops.cases.models import Case, CaseStep
 from cityops.cases.service import CaseEnv, facts_of, to_read, visible_to
-from cityops.cases.workflow import Actor, CaseFacts, can_see
+from cityops.cases.workflow import Actor, CaseFacts, State, can_see
 
 # Reading many cases at a time, this many per query.
 CHUNK = 500
@@ -33,6 +33,8 @@ RESUME_OVERLAP = timedelta(seconds=30)
 # rather than sent every one.
 RESUME_LIMIT = 500
 DESCRIPTION_CHARS = 300
+# District 6 digits + street 3 (GB/T 2260 and the grid coding of GB/T 30428).
+STREET_CODE_LENGTH = 9
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,14 +64,45 @@ def reload_frame(last_id: int) -> bytes:
     return orjson.dumps({"type": "reload", "id": last_id})
 
 
-def frames_for(session: Session, env: CaseEnv, changes: Iterable[Change]) -> list[Frame]:
-    """One frame per changed case, in the order of each case's last step."""
+def frames_for(
+    session: Session, env: CaseEnv, changes: Iterable[Change], *, detail_limit: int | None = None
+) -> list[Frame]:
+    """One frame per changed case, in the order of each case's last step.
+
+    Past `detail_limit` changed cases (a bulk import, a camera gateway's backlog), only the
+    cases sent to a department or a person get a frame of their own, because someone must
+    act on each; the others are summed up in one `reload` frame per street, which tells
+    the consoles there to reload their lists rather than redraw them thousands of times.
+    """
     actions: dict[int, list[str]] = {}
     last: dict[int, int] = {}
     for change in sorted(changes, key=lambda c: c.step_id):
         actions.setdefault(change.case_id, []).append(change.action)
         last[change.case_id] = change.step_id
-    return _frames(session, env, last, actions)
+    if detail_limit is None or len(last) <= detail_limit:
+        return _frames(session, env, last, actions)
+    ids = sorted(last)
+    detailed: dict[int, int] = {}
+    streets: dict[str, tuple[int, int]] = {}  # street → (last step id, cases)
+    for i in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(Case.id, Case.region_code, Case.department_id, Case.assignee_id).where(
+                Case.id.in_(ids[i : i + CHUNK])
+            )
+        )
+        for case_id, region, department_id, assignee_id in rows:
+            if department_id is not None or assignee_id is not None:
+                detailed[case_id] = last[case_id]
+                continue
+            street = region[:STREET_CODE_LENGTH]
+            top, count = streets.get(street, (0, 0))
+            streets[street] = (max(top, last[case_id]), count + 1)
+    frames = _frames(session, env, detailed, actions)
+    for street, (top, count) in sorted(streets.items()):
+        data = orjson.dumps({"type": "reload", "id": top, "region_code": street, "count": count})
+        facts = CaseFacts(state=State.REPORTED, region_code=street)
+        frames.append(Frame(top, 0, facts, data))
+    return frames
 
 
 def frames_since(
