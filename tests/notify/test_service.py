@@ -15,8 +15,11 @@ from cityops.cases.models import CaseStep
 from cityops.notify.service import Change, frames_for, frames_since
 
 
-def _post(client: TestClient, key: str, ext: str, grid: str, code: str, confidence: float) -> int:
-    lon, lat = inside(grid)
+def _post(
+    client: TestClient, key: str, ext: str, grid: str, code: str, confidence: float,
+    dx: float = 0.001,
+) -> int:  # fmt: skip
+    lon, lat = inside(grid, dx)
     r = client.post("/api/v1/events", headers={"X-API-Key": key}, json={
         "source": "cam-gw", "external_id": ext, "kind": "camera",
         "location": {"lon": lon, "lat": lat}, "occurred_at": "2026-11-24T00:59:00Z",
@@ -75,22 +78,22 @@ def test_past_the_detail_limit_only_cases_sent_to_someone_come_one_by_one(
     assert len(frames_for(session, env, _changes(session), detail_limit=3)) == 3
 
 
-def test_a_client_resumes_after_the_last_frame_it_saw_and_sees_only_its_own(
+def test_a_client_resumes_after_the_last_frame_it_saw_and_is_told_only_its_own(
     client: TestClient, session: Session, context: Any, district: Any
 ) -> None:
     key = _key(session)
-    first = _post(client, key, "a", GRID_A, "E0502", 0.93)
+    _post(client, key, "a", GRID_A, "E0502", 0.93)
     seen = max(c.step_id for c in _changes(session))
-    mine = _post(client, key, "b", GRID_A, "E0102", 0.5)
-    theirs = _post(client, key, "c", GRID_B, "E0102", 0.5)
+    task = _post(client, key, "b", GRID_A, "E0502", 0.93, dx=0.0015)  # 48 m on: a new case
+    waiting = _post(client, key, "c", GRID_A, "E0102", 0.5)  # not sent to anyone yet
+    elsewhere = _post(client, key, "d", GRID_B, "E0102", 0.5)
     env = context.case_env(session, EPOCH)
 
-    worker = actor_of(district.people["worker"])  # grid A's worker
-    frames, too_many = frames_since(session, env, worker, seen)
-    assert not too_many
-    assert [f.case_id for f in frames if f.id > seen] == [mine]
-    assert first not in [f.case_id for f in frames if f.id > seen]
+    def missed(username: str) -> list[int]:
+        frames, too_many = frames_since(session, env, actor_of(district.people[username]), seen)
+        assert not too_many
+        return [f.case_id for f in frames if f.id > seen]
 
-    dispatcher = actor_of(district.people["dispatcher"])
-    frames, _ = frames_since(session, env, dispatcher, seen)
-    assert [f.case_id for f in frames if f.id > seen] == [mine, theirs]
+    assert missed("worker") == [task]  # a worker's phone: their own tasks only
+    assert missed("inspector") == [task, waiting]  # grid A's inspector: grid A
+    assert missed("dispatcher") == [task, waiting, elsewhere]  # the district

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from cityops.cases.models import Case, CaseStep
 from cityops.cases.service import CaseEnv, facts_of, to_read, visible_to
-from cityops.cases.workflow import Actor, CaseFacts, State, can_see
+from cityops.cases.workflow import GRID_WORKER, Actor, CaseFacts, State, can_see
 
 # Reading many cases at a time, this many per query.
 CHUNK = 500
@@ -56,7 +56,16 @@ class Frame:
     data: bytes
 
     def visible_to(self, actor: Actor) -> bool:
-        return can_see(actor, self.facts)
+        return receives(actor, self.facts)
+
+
+def receives(actor: Actor, facts: CaseFacts) -> bool:
+    """Whether `actor` is told of changes to a case: what the API lets them see, except that
+    a grid worker's phone rings only for their own tasks (assigned to them, or reported by
+    them), not for every case of the community they may look up."""
+    if actor.roles and actor.roles <= {GRID_WORKER}:
+        return actor.id is not None and actor.id in (facts.assignee_id, facts.reporter_id)
+    return can_see(actor, facts)
 
 
 def reload_frame(last_id: int) -> bytes:
@@ -123,9 +132,10 @@ def frames_since(
             (CaseStep.id > after_id) | (CaseStep.at >= taken_at - RESUME_OVERLAP),
             CaseStep.id != after_id,
         )
-    rows = session.execute(
-        query.where(visible_to(actor)).order_by(CaseStep.id).limit(RESUME_LIMIT * 8 + 1)
-    ).all()
+    query = query.where(visible_to(actor))
+    if actor.roles and actor.roles <= {GRID_WORKER}:  # as `receives` decides
+        query = query.where((Case.assignee_id == actor.id) | (Case.reporter_id == actor.id))
+    rows = session.execute(query.order_by(CaseStep.id).limit(RESUME_LIMIT * 8 + 1)).all()
     changes = [Change(case_id, step_id, action) for case_id, step_id, action in rows]
     if len({c.case_id for c in changes}) > RESUME_LIMIT or len(rows) > RESUME_LIMIT * 8:
         return [], True
