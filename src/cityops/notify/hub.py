@@ -17,6 +17,7 @@ import asyncio
 import logging
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -179,14 +180,18 @@ def _wire(f: Frame) -> list[Any]:
             facts.has_class]  # fmt: skip
 
 
-def encode(frames: list[Frame]) -> bytes:
-    return orjson.dumps([_wire(f) for f in frames])
+def encode(frames: list[Frame], origin: str) -> bytes:
+    return orjson.dumps({"origin": origin, "frames": [_wire(f) for f in frames]})
 
 
-def decode(payload: bytes | str) -> list[Frame]:
+def decode(payload: bytes | str, origin: str) -> list[Frame]:
+    """The frames of a message, or none when `origin` sent it (it delivered them itself)."""
+    message = orjson.loads(payload)
+    if message["origin"] == origin:
+        return []
     frames = []
     for (frame_id, case_id, data, state, region, department, assignee, reporter,
-         needs_verification, verified, pending, has_class) in orjson.loads(payload):  # fmt: skip
+         needs_verification, verified, pending, has_class) in message["frames"]:  # fmt: skip
         facts = CaseFacts(
             state=State(state), region_code=region, department_id=department,
             assignee_id=assignee, reporter_id=reporter, needs_verification=needs_verification,
@@ -196,19 +201,19 @@ def decode(payload: bytes | str) -> list[Frame]:
     return frames
 
 
-def chunks(frames: list[Frame], max_bytes: int) -> Iterable[bytes]:
+def chunks(frames: list[Frame], max_bytes: int, origin: str) -> Iterable[bytes]:
     """`frames` encoded in payloads of at most `max_bytes` each (a frame never splits)."""
     batch: list[Frame] = []
-    size = 2
+    size = 40
     for frame in frames:
         cost = len(frame.data) + 200  # the frame's JSON, escaped, and its facts
         if batch and size + cost > max_bytes:
-            yield encode(batch)
-            batch, size = [], 2
+            yield encode(batch, origin)
+            batch, size = [], 40
         batch.append(frame)
         size += cost
     if batch:
-        yield encode(batch)
+        yield encode(batch, origin)
 
 
 class _Listener(threading.Thread):
@@ -256,6 +261,16 @@ class _SharedHub(LocalHub):
         super().__init__()
         self._remote_until = 0.0
         self._announced = 0.0
+        # This process's own frames go straight to its clients; what comes back to it
+        # over the transport under this name is skipped.
+        self.origin = uuid.uuid4().hex
+
+    def publish(self, frames: list[Frame]) -> None:
+        self.deliver(frames)
+        self._send(frames)
+
+    def _send(self, frames: list[Frame]) -> None:
+        raise NotImplementedError
 
     @property
     def listening(self) -> bool:
@@ -280,9 +295,8 @@ class _SharedHub(LocalHub):
 class PostgresHub(_SharedHub):
     """Frames travel between processes by PostgreSQL's LISTEN/NOTIFY.
 
-    Every process, the publisher included, receives its frames back from the channel, so
-    there is one path to every client. A NOTIFY payload holds under 8,000 bytes: frames
-    are sent in as many notifications as they need.
+    A NOTIFY payload holds under 8,000 bytes: frames are sent in as many notifications as
+    they need.
     """
 
     name = "postgres"
@@ -308,8 +322,9 @@ class PostgresHub(_SharedHub):
                 self._sender.close()
                 self._sender = None
 
-    def publish(self, frames: list[Frame]) -> None:
-        self._notify([(self.CHANNEL, p.decode()) for p in chunks(frames, self.MAX_PAYLOAD)])
+    def _send(self, frames: list[Frame]) -> None:
+        payloads = chunks(frames, self.MAX_PAYLOAD, self.origin)
+        self._notify([(self.CHANNEL, p.decode()) for p in payloads])
 
     def _send_presence(self) -> None:
         self._notify([(self.PRESENCE_CHANNEL, "1")])
@@ -343,7 +358,7 @@ class PostgresHub(_SharedHub):
                     if note.channel == self.PRESENCE_CHANNEL:
                         self._presence_seen()
                     else:
-                        self.deliver(decode(note.payload))
+                        self.deliver(decode(note.payload, self.origin))
                 self.heartbeat()
 
 
@@ -394,7 +409,7 @@ class NatsHub(_SharedHub):
         await self._client.subscribe(f"{self.subject}.presence", cb=self._presence)
 
     async def _received(self, msg: Any) -> None:
-        self.deliver(decode(msg.data))
+        self.deliver(decode(msg.data, self.origin))
 
     async def _presence(self, _msg: Any) -> None:
         self._presence_seen()
@@ -406,10 +421,10 @@ class NatsHub(_SharedHub):
         asyncio.run_coroutine_threadsafe(publish, self._nats_loop).result(10)
         asyncio.run_coroutine_threadsafe(self._client.flush(), self._nats_loop).result(10)
 
-    def publish(self, frames: list[Frame]) -> None:
+    def _send(self, frames: list[Frame]) -> None:
         if self._client is None:
             raise RuntimeError("the NATS hub is not started")
-        for payload in chunks(frames, self.MAX_PAYLOAD):
+        for payload in chunks(frames, self.MAX_PAYLOAD, self.origin):
             asyncio.run_coroutine_threadsafe(
                 self._client.publish(self.subject, payload), self._nats_loop
             ).result(10)
