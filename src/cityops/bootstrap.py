@@ -98,9 +98,13 @@ class Context:
         )
         self.bus.subscribe(CaseTransitioned, self.publisher.changes_committed)
 
-    def start_delivery(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def start_delivery(
+        self, loop: asyncio.AbstractEventLoop | None = None, *, always: bool = False
+    ) -> None:
         """Start pushing case changes: the hub's transport and the publisher thread; with
-        `loop`, also deliver to clients connected to this process."""
+        `loop`, also deliver to clients connected to this process; with `always`, publish
+        even before hearing that any process has clients (a short-lived worker)."""
+        self.hub.always = always
         if loop is not None:
             self.hub.attach(loop)
         self.hub.start()

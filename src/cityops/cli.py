@@ -106,12 +106,19 @@ def sweep(
     from cityops.cases.jobs import run_sweep
 
     ctx = _context()
-    while True:
-        count = run_sweep(ctx)
-        console.print(f"escalated {count} overdue case(s)")
-        if not loop:
-            return
-        time.sleep(ctx.settings.sla_sweep_seconds)
+    # Escalations are pushed to the consoles and phones connected to the API processes
+    # (through PostgreSQL or NATS; on SQLite the API process sweeps by itself).
+    ctx.start_delivery(always=True)
+    try:
+        while True:
+            count = run_sweep(ctx)
+            console.print(f"escalated {count} overdue case(s)")
+            if not loop:
+                return
+            time.sleep(ctx.settings.sla_sweep_seconds)
+    finally:
+        ctx.publisher.wait_idle()
+        ctx.stop_delivery()
 
 
 @user_app.command("create")

@@ -245,3 +245,42 @@ def test_a_change_made_in_one_process_reaches_clients_of_another(
         finally:
             first.stop()
             second.stop()
+
+
+def test_an_escalation_by_the_sweep_worker_reaches_the_shift_leader(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    # A separate sweep process, as the deployment guide runs it on PostgreSQL.
+    import subprocess
+    import sys
+
+    from sqlalchemy import create_engine, text
+
+    request.param = "postgresql"  # type: ignore[attr-defined]
+    with _database(request, tmp_path) as url:
+        key = migrated_district(url)
+        srv = ServerProcess(url, tmp_path)
+        srv.start()
+        try:
+            with _open(srv, _login(srv, "shift_leader")) as ws:
+                lon, lat = inside(GRID_B)
+                r = httpx.post(f"{srv.url}/api/v1/events", headers={"X-API-Key": key}, json={
+                    "source": "cam-gw", "external_id": "late", "kind": "camera",
+                    "location": {"lon": lon, "lat": lat}, "class_code": "E0102",
+                    "confidence": 0.4, "occurred_at": datetime.now(UTC).isoformat(),
+                })  # fmt: skip
+                case_id = r.json()["case_id"]
+                assert _next(ws)["case"]["state"] == "reported"
+                engine = create_engine(url)
+                with engine.begin() as conn:  # its 30 minutes to be accepted ran out
+                    conn.execute(text("UPDATE cases SET stage_due_at = now() - interval '1 hour'"))
+                engine.dispose()
+                env = {**os.environ, "CITYOPS_DATABASE_URL": url}
+                done = subprocess.run([sys.executable, "-m", "cityops", "sweep"], env=env,
+                                      capture_output=True, text=True, timeout=60)  # fmt: skip
+                assert "escalated 1 overdue case(s)" in done.stdout, done.stdout + done.stderr
+                frame = _next(ws)
+                assert (frame["case"]["id"], frame["actions"]) == (case_id, ["escalate"])
+                assert frame["case"]["overdue"] is True
+        finally:
+            srv.stop()

@@ -13,6 +13,7 @@ they missed meanwhile is in the database, not in the hub.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 import threading
@@ -75,6 +76,9 @@ class LocalHub:
         self._by_scope: dict[str, set[Subscription]] = defaultdict(set)
         self._admins: set[Subscription] = set()
         self._count = 0
+        # A short-lived process (the sweep worker) publishes whether or not it has heard
+        # yet that some process has clients: it writes little, and must not go unheard.
+        self.always = False
 
     # -- the event loop side ----------------------------------------------------------------
 
@@ -153,7 +157,7 @@ class LocalHub:
     @property
     def listening(self) -> bool:
         """Whether frames may have a reader: for one process, whether anyone is connected."""
-        return self._count > 0
+        return self.always or self._count > 0
 
     def announce(self) -> None:
         """Tell the other processes that clients are connected here (one process: nothing)."""
@@ -244,7 +248,7 @@ class _Listener(threading.Thread):
                 delay = min(delay * 2, 10.0)
 
 
-class _SharedHub(LocalHub):
+class _SharedHub(LocalHub, abc.ABC):
     """A hub whose frames travel between processes.
 
     Building and sending frames costs a busy ingest process much of its time, so it is
@@ -269,12 +273,13 @@ class _SharedHub(LocalHub):
         self.deliver(frames)
         self._send(frames)
 
+    @abc.abstractmethod
     def _send(self, frames: list[Frame]) -> None:
-        raise NotImplementedError
+        """Send `frames` to the other processes."""
 
     @property
     def listening(self) -> bool:
-        return self._count > 0 or time.monotonic() < self._remote_until
+        return self.always or self._count > 0 or time.monotonic() < self._remote_until
 
     def _presence_seen(self) -> None:
         self._remote_until = time.monotonic() + self.PRESENCE_SECONDS
@@ -288,8 +293,9 @@ class _SharedHub(LocalHub):
         if self._count > 0 and time.monotonic() - self._announced >= self.HEARTBEAT_SECONDS:
             self.announce()
 
+    @abc.abstractmethod
     def _send_presence(self) -> None:
-        raise NotImplementedError
+        """Tell the other processes that clients are connected here."""
 
 
 class PostgresHub(_SharedHub):
