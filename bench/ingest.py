@@ -113,15 +113,15 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 10) - 1] if len(values) > 1 else values[0]
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The status and body of the next HTTP/1.1 response on a keep-alive connection."""
     status = int((await reader.readline()).split()[1])
     length = 0
     while (line := await reader.readline()) not in (b"\r\n", b""):
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value)
-    await reader.readexactly(length)
-    return status
+    return status, await reader.readexactly(length)
 
 
 async def single_rate(
@@ -148,7 +148,7 @@ async def single_rate(
         while (job := await queue.get()) is not None:
             due, body = job
             writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-            status = await _read_response(reader)
+            status, _ = await read_response(reader)
             latencies.append((time.perf_counter() - due) * 1000)
             errors += status not in (200, 201)
         writer.close()

@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from tests.serverproc import ServerProcess  # noqa: E402
 
-from ingest import POSTGRES_ADMIN, pct, prepare, rss_mib  # noqa: E402
+from ingest import POSTGRES_ADMIN, pct, prepare, read_response, rss_mib  # noqa: E402
 
 # The demo catalog's rules dispatch these camera detections to the grid worker on duty.
 CLASSES = ["E0502", "E0501"]
@@ -132,16 +132,11 @@ async def post_at_rate(
 
     async def sender(port: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        while (body := await queue.get()) is not None:
+        while (event := await queue.get()) is not None:
             sent = time.perf_counter()
-            writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-            status = int((await reader.readline()).split()[1])
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            result = orjson.loads(await reader.readexactly(length))
+            writer.write(head + b"Content-Length: %d\r\n\r\n" % len(event) + event)
+            status, body = await read_response(reader)
+            result = orjson.loads(body)
             if status not in (200, 201):
                 run.failed += 1
             elif result["status"] == "merged":
