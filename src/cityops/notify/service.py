@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cityops.cases.models import Case, CaseStep
@@ -35,6 +35,10 @@ RESUME_LIMIT = 500
 DESCRIPTION_CHARS = 300
 # District 6 digits + street 3 (GB/T 2260 and the grid coding of GB/T 30428).
 STREET_CODE_LENGTH = 9
+
+
+# Built once: the publisher runs it for every change, often for a single case.
+_CASES_BY_ID = select(Case).where(Case.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +152,7 @@ def _frames(
     ids = sorted(last)
     cases: dict[int, Case] = {}
     for i in range(0, len(ids), CHUNK):
-        for row in session.scalars(select(Case).where(Case.id.in_(ids[i : i + CHUNK]))):
+        for row in session.scalars(_CASES_BY_ID, {"ids": ids[i : i + CHUNK]}):
             cases[row.id] = row
     frames = []
     for case_id in sorted(last, key=last.__getitem__):
