@@ -14,7 +14,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from cityops.auth.service import ApiKeyCache
-from cityops.cases.events import CaseTransitioned
 from cityops.cases.intake import IntakeEnv
 from cityops.cases.service import CaseEnv
 from cityops.catalog.service import CatalogSnapshot, load_snapshot
@@ -24,8 +23,8 @@ from cityops.geo.index import GridIndex
 from cityops.kit.bus import MessageBus, UnitOfWork
 from cityops.kit.clock import Clock, SystemClock
 from cityops.kit.storage import BlobStorage, make_storage
+from cityops.notify.handlers import FramePublisher
 from cityops.notify.hub import LocalHub, make_hub
-from cityops.notify.jobs import FramePublisher
 from cityops.org.service import load_grid_index
 from cityops.worktime.service import WorkCalendar, load_calendar
 
@@ -93,26 +92,21 @@ class Context:
         self.catalog = ReferenceCache(load_snapshot)
         self.calendar = ReferenceCache(lambda s: load_calendar(s, self.settings))
         self.hub = make_hub(self.settings)
-        self.publisher = FramePublisher(
-            self.hub, self.read_sessions, lambda s: self.case_env(s, self.clock.now())
-        )
-        self.bus.subscribe(CaseTransitioned, self.publisher.changes_committed)
+        self.publisher = FramePublisher(self.hub, lambda s: self.case_env(s, self.clock.now()))
+        self.bus.prepare_with(self.publisher.prepare)
 
     def start_delivery(
         self, loop: asyncio.AbstractEventLoop | None = None, *, always: bool = False
     ) -> None:
-        """Start pushing case changes: the hub's transport and the publisher thread; with
-        `loop`, also deliver to clients connected to this process; with `always`, publish
-        even before hearing that any process has clients (a short-lived worker)."""
+        """Start pushing case changes (the hub's transport); with `loop`, also deliver to
+        clients connected to this process; with `always`, publish even before hearing that
+        any process has clients (a short-lived worker)."""
         self.hub.always = always
         if loop is not None:
             self.hub.attach(loop)
         self.hub.start()
-        self.publisher.start()
 
     def stop_delivery(self) -> None:
-        self.publisher.stop()
-        self.publisher.join(5)
         self.hub.stop()
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:

@@ -117,7 +117,6 @@ def sweep(
                 return
             time.sleep(ctx.settings.sla_sweep_seconds)
     finally:
-        ctx.publisher.wait_idle()
         ctx.stop_delivery()
 
 

@@ -13,6 +13,9 @@ log = logging.getLogger(__name__)
 _PENDING = "cityops.pending_events"
 
 Handler = Callable[[Any], None]
+# Work that must see a transaction's own writes before it commits (to build a message from
+# the rows it wrote, say); it returns what to do once the transaction has committed.
+Preparer = Callable[[Session, list[object]], Callable[[], None] | None]
 
 
 def collect(session: Session, *events: object) -> None:
@@ -34,9 +37,27 @@ class MessageBus:
 
     def __init__(self) -> None:
         self._handlers: dict[type, list[Handler]] = {}
+        self._preparers: list[Preparer] = []
 
     def subscribe(self, event_type: type, handler: Handler) -> None:
         self._handlers.setdefault(event_type, []).append(handler)
+
+    def prepare_with(self, preparer: Preparer) -> None:
+        """Run `preparer` on every transaction's events just before it commits."""
+        self._preparers.append(preparer)
+
+    def prepare(self, session: Session, events: list[object]) -> list[Callable[[], None]]:
+        """What the preparers want done once `session` has committed `events`."""
+        after = []
+        for preparer in self._preparers:
+            try:
+                action = preparer(session, events)
+            except Exception:  # a message that cannot be built must not lose the writes
+                log.exception("preparer %r failed on %d events", preparer, len(events))
+                continue
+            if action is not None:
+                after.append(action)
+        return after
 
     def publish(self, events: list[object]) -> None:
         for event in events:
@@ -50,7 +71,8 @@ class MessageBus:
 class UnitOfWork:
     """One session and one transaction; the edge that opened it commits it.
 
-    `commit()` commits, then publishes the events collected during the transaction;
+    `commit()` lets the bus's preparers read the transaction's own writes, commits, runs
+    what they asked for and publishes the events collected during the transaction;
     closing without commit rolls back and drops them.
     """
 
@@ -59,8 +81,15 @@ class UnitOfWork:
         self.bus = bus
 
     def commit(self) -> None:
+        events = take_pending(self.session)
+        after = self.bus.prepare(self.session, events) if events else []
         self.session.commit()
-        self.bus.publish(take_pending(self.session))
+        for action in after:
+            try:
+                action()
+            except Exception:  # committed is committed: one failed side effect stops no other
+                log.exception("after-commit action %r failed", action)
+        self.bus.publish(events)
 
     def rollback(self) -> None:
         self.session.rollback()

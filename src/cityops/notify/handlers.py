@@ -1,0 +1,42 @@
+"""What delivery does when cases change: frames built in the transaction, sent after it.
+
+The frames are built just before the commit, in the committing transaction, which sees
+its own writes: no second connection, no second read, no hand-over to another thread
+between the commit and the push (each hand-over in a busy process waits for the
+interpreter lock). They are handed to the hub only once the commit has succeeded, and
+dropped with the transaction if it fails.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from cityops.cases.events import CaseTransitioned
+from cityops.cases.service import CaseEnv
+from cityops.notify.hub import LocalHub
+from cityops.notify.service import Change, frames_for
+
+# Changed cases published together past which only those sent to someone get a frame each.
+DETAIL_LIMIT = 200
+
+
+class FramePublisher:
+    """The bus's preparer for delivery; one per process."""
+
+    def __init__(self, hub: LocalHub, case_env: Callable[[Session], CaseEnv]) -> None:
+        self.hub = hub
+        self._case_env = case_env
+
+    def prepare(self, session: Session, events: list[object]) -> Callable[[], None] | None:
+        """The frames of the cases `events` changed, to publish after the commit."""
+        if not self.hub.listening:
+            return None
+        changes = [Change(e.case_id, e.step_id, e.action)
+                   for e in events if isinstance(e, CaseTransitioned)]  # fmt: skip
+        if not changes:
+            return None
+        frames = frames_for(session, self._case_env(session), changes, detail_limit=DETAIL_LIMIT)
+        return functools.partial(self.hub.publish, frames) if frames else None
