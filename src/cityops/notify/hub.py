@@ -5,8 +5,8 @@ One interface, three transports (habit 8):
 - `PostgresHub`: several processes on PostgreSQL; frames travel by LISTEN/NOTIFY.
 - `NatsHub`: several processes, or machines, with a NATS server; frames travel on a subject.
 
-Publishing is synchronous and safe from any thread (the commit happens in a worker
-thread); delivery to clients happens on the event loop the hub is attached to. A
+Publishing is synchronous and safe from any thread (it runs in the thread that committed);
+delivery to clients happens on the event loop the hub is attached to. A
 transport that loses its connection tells its clients to reload once it is back: what
 they missed meanwhile is in the database, not in the hub.
 """

@@ -37,7 +37,7 @@ DESCRIPTION_CHARS = 300
 STREET_CODE_LENGTH = 9
 
 
-# Built once: the publisher runs it for every change, often for a single case.
+# Built once: it runs on every commit that changes cases, often for a single case.
 _CASES_BY_ID = select(Case).where(Case.id.in_(bindparam("ids", expanding=True)))
 
 
