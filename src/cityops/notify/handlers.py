@@ -9,7 +9,6 @@ dropped with the transaction if it fails.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session
@@ -39,4 +38,4 @@ class FramePublisher:
         if not changes:
             return None
         frames = frames_for(session, self._case_env(session), changes, detail_limit=DETAIL_LIMIT)
-        return functools.partial(self.hub.publish, frames) if frames else None
+        return self.hub.prepare_send(session, frames) if frames else None
