@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from cityops import __version__, problems
 from cityops.auth.api import router as auth_router
@@ -21,6 +22,8 @@ from cityops.kpi.api import router as kpi_router
 from cityops.migrate import ensure_migrated
 from cityops.notify.api import router as notify_router
 from cityops.org.api import router as org_router
+from cityops.web.pages import STATIC_DIR
+from cityops.web.pages import router as web_router
 from cityops.worktime.api import router as calendar_router
 
 API_PREFIX = "/api/v1"
@@ -37,6 +40,8 @@ ROUTERS: list[APIRouter] = [
     kpi_router,
     notify_router,
 ]
+# The pages, served at the root.
+PAGES: list[APIRouter] = [web_router]
 
 
 def create_app(
@@ -81,6 +86,9 @@ def create_app(
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    for router in PAGES:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get(f"{API_PREFIX}/health", tags=["meta"], summary="Liveness and version")
     def health() -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""Pages: the grid worker's phone app (and, next, the dispatcher's console)."""

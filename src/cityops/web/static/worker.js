@@ -1,0 +1,227 @@
+// The grid worker's phone app: log in, see my tasks, hear a new one arrive, report it handled.
+// Everything goes through the public API (/api/v1) and the live channel (/api/v1/ws).
+
+const TEXT = {
+  zh: {
+    title: "网格任务", login: "登录", username: "用户名", password: "密码", sign_in: "登录",
+    logout: "退出", online: "在线", offline: "离线", no_tasks: "暂无待处置任务",
+    report_handled: "处置反馈", note: "处置说明（可选）", due: "处置时限", lang: "English",
+    new_task: "新任务", failed: "操作失败", bad_login: "用户名或密码错误",
+  },
+  en: {
+    title: "Grid tasks", login: "Log in", username: "Username", password: "Password",
+    sign_in: "Log in", logout: "Log out", online: "Online", offline: "Offline",
+    no_tasks: "No tasks to handle", report_handled: "Report handled",
+    note: "What was done (optional)", due: "Due", lang: "中文", new_task: "New task",
+    failed: "Action failed", bad_login: "Wrong username or password",
+  },
+};
+
+const store = window.localStorage;
+let lang = store.getItem("cityops.lang") || document.documentElement.dataset.lang || "zh";
+let me = null;
+let socket = null;
+let retry = 500;
+const tasks = new Map(); // case id → { id: last frame id, case }
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const t = (key) => TEXT[lang][key] ?? key;
+
+function applyText() {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
+  $("#lang").textContent = t("lang");
+  for (const input of document.querySelectorAll("input.note")) input.placeholder = t("note");
+  setOnline(socket?.readyState === WebSocket.OPEN);
+  for (const entry of tasks.values()) render(entry.case);
+}
+
+async function api(path, options = {}) {
+  const headers = { ...(options.headers || {}) };
+  const token = store.getItem("cityops.token");
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(`/api/v1${path}`, { ...options, headers });
+  if (response.status === 401) {
+    showLogin();
+    throw new Error("unauthorized");
+  }
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({}));
+    throw new Error(problem.detail || problem.title || response.statusText);
+  }
+  return response.json();
+}
+
+function showLogin() {
+  socket?.close();
+  socket = null;
+  store.removeItem("cityops.token");
+  $("#login").hidden = false;
+  $("#tasks").hidden = true;
+  $("#logout").hidden = true;
+}
+
+async function logIn(event) {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const response = await fetch("/api/v1/auth/token", { method: "POST", body: new URLSearchParams(form) });
+  const error = $("#login-error");
+  if (!response.ok) {
+    error.textContent = t("bad_login");
+    error.hidden = false;
+    return;
+  }
+  error.hidden = true;
+  store.setItem("cityops.token", (await response.json()).access_token);
+  await start();
+}
+
+async function start() {
+  me = await api("/auth/me");
+  $("#login").hidden = true;
+  $("#tasks").hidden = false;
+  $("#logout").hidden = false;
+  $("#who").textContent = me.name;
+  connect();
+}
+
+function lastIdKey() {
+  return `cityops.last_event_id.${me.id}`;
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}/api/v1/ws`);
+  socket.onopen = () => {
+    const last = store.getItem(lastIdKey());
+    socket.send(JSON.stringify({
+      type: "auth", token: store.getItem("cityops.token"),
+      last_event_id: last ? Number(last) : null,
+    }));
+  };
+  socket.onmessage = (message) => receive(JSON.parse(message.data));
+  socket.onclose = (event) => {
+    setOnline(false);
+    if (event.code === 4401) return showLogin();
+    if (!me) return;
+    setTimeout(connect, retry);
+    retry = Math.min(retry * 2, 15000);
+  };
+}
+
+async function receive(frame) {
+  if (frame.type === "hello") {
+    retry = 500;
+    setOnline(true);
+    await loadTasks(); // after hello: nothing committed since is missed
+  } else if (frame.type === "case") {
+    apply(frame.id, frame.case, true);
+  } else if (frame.type === "reload") {
+    await loadTasks();
+  }
+  if (frame.id) store.setItem(lastIdKey(), String(Math.max(frame.id, Number(store.getItem(lastIdKey()) || 0))));
+}
+
+async function loadTasks() {
+  const page = await api(`/cases?assignee_id=${me.id}&state=handling&limit=200`);
+  const ids = new Set(page.items.map((c) => c.id));
+  for (const id of [...tasks.keys()]) if (!ids.has(id)) remove(id);
+  for (const c of page.items) apply(tasks.get(c.id)?.id ?? 0, c, false);
+}
+
+function isMine(c) {
+  return c.assignee_id === me.id && c.state === "handling";
+}
+
+function apply(frameId, c, live) {
+  const known = tasks.get(c.id);
+  if (known && frameId && known.id > frameId) return; // an older frame after a newer one
+  if (!isMine(c)) return remove(c.id);
+  tasks.set(c.id, { id: Math.max(frameId, known?.id ?? 0), case: c });
+  const card = render(c);
+  if (live && !known) cue(card);
+}
+
+function remove(id) {
+  tasks.delete(id);
+  document.getElementById(`case-${id}`)?.remove();
+  $("#empty").hidden = tasks.size > 0;
+}
+
+function render(c) {
+  let card = document.getElementById(`case-${c.id}`);
+  if (!card) {
+    card = $("#task-card").content.firstElementChild.cloneNode(true);
+    card.id = `case-${c.id}`;
+    card.querySelector("button.handled").addEventListener("click", () => reportHandled(c.id, card));
+    $("#task-list").prepend(card);
+  }
+  card.dataset.caseId = c.id;
+  card.querySelector(".light").className = `light ${c.light || "none"}`;
+  card.querySelector(".class-name").textContent = c.class_name || c.class_code || "";
+  card.querySelector(".number").textContent = c.number;
+  card.querySelector(".place").textContent = c.address || `${c.lon.toFixed(5)}, ${c.lat.toFixed(5)}`;
+  card.querySelector(".description").textContent = c.description;
+  // Deadlines in the centre's zone, whatever zone the phone is set to.
+  const zone = document.documentElement.dataset.timezone || "Asia/Shanghai";
+  const due = c.stage_due_at
+    ? new Date(c.stage_due_at).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { timeZone: zone })
+    : "";
+  card.querySelector(".due").textContent = due ? `${t("due")}: ${due}` : "";
+  card.querySelector("input.note").placeholder = t("note");
+  card.querySelector("button.handled").textContent = t("report_handled");
+  $("#empty").hidden = true;
+  return card;
+}
+
+async function reportHandled(id, card) {
+  const button = card.querySelector("button.handled");
+  const error = card.querySelector(".error");
+  button.disabled = true;
+  try {
+    await api(`/cases/${id}/actions`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ action: "report_handled", note: card.querySelector("input.note").value }),
+    });
+    remove(id);
+  } catch (exc) {
+    error.textContent = `${t("failed")}: ${exc.message}`;
+    error.hidden = false;
+    button.disabled = false;
+  }
+}
+
+function cue(card) {
+  card.classList.add("new");
+  card.setAttribute("aria-label", t("new_task"));
+  setTimeout(() => card.classList.remove("new"), 4000);
+  navigator.vibrate?.([200, 100, 200]);
+  try {
+    const audio = new AudioContext();
+    const tone = audio.createOscillator();
+    tone.frequency.value = 880;
+    tone.connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.15);
+  } catch {
+    // No sound before the user has touched the page: the vibration and the highlight remain.
+  }
+}
+
+function setOnline(online) {
+  const status = $("#status");
+  status.textContent = t(online ? "online" : "offline");
+  status.className = `status ${online ? "online" : "offline"}`;
+}
+
+$("#login").addEventListener("submit", logIn);
+$("#logout").addEventListener("click", () => { me = null; showLogin(); });
+$("#lang").addEventListener("click", () => {
+  lang = lang === "zh" ? "en" : "zh";
+  store.setItem("cityops.lang", lang);
+  applyText();
+});
+applyText();
+if (store.getItem("cityops.token")) start().catch(showLogin);
+else showLogin();
