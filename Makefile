@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Browser libraries come from npm (package-lock.json) and are served from the package.
+VENDOR := src/cityops/web/static/vendor
+ASSETS := $(VENDOR)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -14,7 +17,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
+	      node_modules/leaflet/dist/images $(VENDOR)/leaflet/
+	touch $(ASSETS)
+
+install: $(STAMP) $(ASSETS)
 	$(BIN)/cityops migrate
 
 run: install
@@ -27,7 +37,7 @@ demo: install
 migrate: $(STAMP)
 	$(BIN)/cityops migrate
 
-test: $(STAMP)
+test: $(STAMP) $(ASSETS)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -43,4 +53,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/latency.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR)

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     )
     nats_url: str = "nats://127.0.0.1:4222"
     nats_subject: str = "cityops.frames"
+    map_tile_url: str = Field(
+        default="",
+        description="Base map tiles for the pages, an XYZ template such as "
+        "https://tiles.example.gov.cn/{z}/{x}/{y}.png; empty: grids and cases on a plain "
+        "background (our own layers are always drawn)",
+    )
     log_level: str = "INFO"
 
 

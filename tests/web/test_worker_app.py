@@ -65,6 +65,9 @@ def test_a_worker_sees_a_new_task_live_and_reports_it_handled(
     assert "占道经营" in card.inner_text()
     assert "人行道上有流动摊贩" in card.inner_text()
     assert card.query_selector(".light.green") is not None
+    # The map draws the worker's two grids and the task, from our data alone (no tiles).
+    assert page.locator("path.grid-outline").count() == 2
+    assert page.locator("path.task-marker").count() == 1
     due = httpx.get(f"{srv.url}/api/v1/cases/{case_id}", headers=_bearer(srv)).json()[
         "stage_due_at"
     ]
@@ -76,6 +79,7 @@ def test_a_worker_sees_a_new_task_live_and_reports_it_handled(
     card.query_selector("input.note").fill("已劝离，恢复通行")
     card.query_selector("button.handled").click()
     page.wait_for_selector(f"#case-{case_id}", state="detached", timeout=5000)
+    assert page.locator("path.task-marker").count() == 0
     token = httpx.post(
         f"{srv.url}/api/v1/auth/token", data={"username": "dispatcher", "password": PASSWORD}
     ).json()["access_token"]

@@ -33,7 +33,9 @@ def home() -> RedirectResponse:
 @router.get("/app/", response_class=HTMLResponse)
 def worker_app(request: Request) -> HTMLResponse:
     """The grid worker's phone app: my tasks, live."""
-    timezone = request.app.state.context.settings.timezone
+    settings = request.app.state.context.settings
     return templates.TemplateResponse(
-        request, "worker.html", {"lang": language(request), "timezone": timezone}
+        request,
+        "worker.html",
+        {"lang": language(request), "timezone": settings.timezone, "tiles": settings.map_tile_url},
     )

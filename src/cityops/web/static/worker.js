@@ -6,14 +6,14 @@ const TEXT = {
     title: "网格任务", login: "登录", username: "用户名", password: "密码", sign_in: "登录",
     logout: "退出", online: "在线", offline: "离线", no_tasks: "暂无待处置任务",
     report_handled: "处置反馈", note: "处置说明（可选）", due: "处置时限", lang: "English",
-    new_task: "新任务", failed: "操作失败", bad_login: "用户名或密码错误",
+    new_task: "新任务", failed: "操作失败", bad_login: "用户名或密码错误", map: "任务地图",
   },
   en: {
     title: "Grid tasks", login: "Log in", username: "Username", password: "Password",
     sign_in: "Log in", logout: "Log out", online: "Online", offline: "Offline",
     no_tasks: "No tasks to handle", report_handled: "Report handled",
     note: "What was done (optional)", due: "Due", lang: "中文", new_task: "New task",
-    failed: "Action failed", bad_login: "Wrong username or password",
+    failed: "Action failed", bad_login: "Wrong username or password", map: "Map of my tasks",
   },
 };
 
@@ -23,6 +23,9 @@ let me = null;
 let socket = null;
 let retry = 500;
 const tasks = new Map(); // case id → { id: last frame id, case }
+const LIGHTS = { green: "#1f9d55", yellow: "#d69e2e", red: "#c53030" };
+let map = null;
+const markers = new Map(); // case id → Leaflet circle marker
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const t = (key) => TEXT[lang][key] ?? key;
@@ -32,6 +35,7 @@ function applyText() {
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
   $("#lang").textContent = t("lang");
   for (const input of document.querySelectorAll("input.note")) input.placeholder = t("note");
+  $("#map").setAttribute("aria-label", t("map"));
   setOnline(socket?.readyState === WebSocket.OPEN);
   for (const entry of tasks.values()) render(entry.case);
 }
@@ -82,7 +86,47 @@ async function start() {
   $("#tasks").hidden = false;
   $("#logout").hidden = false;
   $("#who").textContent = me.name;
+  startMap();
   connect();
+}
+
+// The map: my grids always drawn from our own data; base tiles only where configured.
+function startMap() {
+  if (map) return;
+  map = L.map("map", { attributionControl: false }).setView([29.56, 106.57], 15);
+  const tiles = document.documentElement.dataset.tiles;
+  if (tiles) L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
+  loadGrids().catch(() => {});
+}
+
+async function loadGrids() {
+  const scope = me.scope_code || "";
+  let regions = [];
+  if (scope.length === 15) regions = [await api(`/regions/${scope}`)];
+  else if (scope.length === 12) regions = (await api(`/regions?level=grid&parent=${scope}&limit=200`)).items;
+  const features = regions.filter((r) => r.geometry).map((r) => ({
+    type: "Feature", geometry: r.geometry, properties: { code: r.code, name: r.name },
+  }));
+  if (!features.length) return;
+  const layer = L.geoJSON({ type: "FeatureCollection", features }, {
+    style: { color: "#0b5cad", weight: 1, fillOpacity: 0.04, className: "grid-outline" },
+    onEachFeature: (feature, shape) => shape.bindTooltip(feature.properties.name),
+  }).addTo(map);
+  map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+}
+
+function placeMarker(c) {
+  const colour = LIGHTS[c.light] || "#6b7280";
+  let marker = markers.get(c.id);
+  if (!marker) {
+    marker = L.circleMarker([c.lat, c.lon], { radius: 9, weight: 2, className: "task-marker" })
+      .addTo(map);
+    marker.on("click", () => document.getElementById(`case-${c.id}`)?.scrollIntoView({ behavior: "smooth" }));
+    markers.set(c.id, marker);
+  }
+  marker.setLatLng([c.lat, c.lon]);
+  marker.setStyle({ color: colour, fillColor: colour, fillOpacity: 0.6 });
+  marker.bindTooltip(c.class_name || c.class_code || "");
 }
 
 function lastIdKey() {
@@ -144,6 +188,8 @@ function apply(frameId, c, live) {
 
 function remove(id) {
   tasks.delete(id);
+  markers.get(id)?.remove();
+  markers.delete(id);
   document.getElementById(`case-${id}`)?.remove();
   $("#empty").hidden = tasks.size > 0;
 }
@@ -154,8 +200,10 @@ function render(c) {
     card = $("#task-card").content.firstElementChild.cloneNode(true);
     card.id = `case-${c.id}`;
     card.querySelector("button.handled").addEventListener("click", () => reportHandled(c.id, card));
+    card.querySelector(".place").addEventListener("click", () => map?.flyTo([c.lat, c.lon], 18));
     $("#task-list").prepend(card);
   }
+  if (map) placeMarker(c);
   card.dataset.caseId = c.id;
   card.querySelector(".light").className = `light ${c.light || "none"}`;
   card.querySelector(".class-name").textContent = c.class_name || c.class_code || "";
