@@ -3,7 +3,9 @@ the worker reports it handled."""
 
 from __future__ import annotations
 
+import struct
 import uuid
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,3 +107,74 @@ def test_the_app_speaks_english_when_asked_and_refuses_a_wrong_password(
     page.click("#lang")
     assert page.inner_text("button[type=submit]") == "登录"
     page.close()
+
+
+def _png(width: int, height: int) -> bytes:
+    """A plain PNG of the given size, as a phone camera's photo stands in for."""
+    row = b"\x00" + bytes([200, 120, 40]) * width
+    raw = zlib.compress(row * height, 9)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a JPEG's start-of-frame segment."""
+    i = 2
+    while i < len(data):
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            return width, height
+        i += 2 + length
+    raise AssertionError("no start of frame")
+
+
+def test_a_worker_reports_a_problem_with_a_photo_shrunk_on_the_phone(
+    server: tuple[ServerProcess, str],
+    browser: Any,
+    tmp_path: Path,
+    artifacts: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    srv, _ = server
+    lon, lat = inside(GRID_A)
+    context = browser.new_context(viewport=PHONE, is_mobile=True, locale="zh-CN",
+                                  geolocation={"longitude": lon, "latitude": lat},
+                                  permissions=["geolocation"])  # fmt: skip
+    page = context.new_page()
+    page.goto(f"{srv.url}/app/")
+    page.fill("input[name=username]", "worker")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#status.online")
+    photo = tmp_path / "IMG_0001.png"
+    photo.write_bytes(_png(4000, 3000))
+
+    page.click("#open-report")
+    page.select_option("select[name=class_code]", "E0102")
+    page.fill("textarea[name=description]", "垃圾桶旁堆放建筑垃圾")
+    page.click("#locate")
+    page.wait_for_function("document.querySelector('#location').textContent.includes(',')")
+    page.set_input_files("input[name=photo]", str(photo))
+    page.screenshot(path=str(artifacts / f"worker-report-{request.node.callspec.id}.png"),
+                    full_page=True)  # fmt: skip
+    page.click("#report button[type=submit]")
+    done = page.wait_for_selector("#report-done:not([hidden])", timeout=10_000)
+    case_id = int(done.get_attribute("data-case-id") or 0)
+
+    headers = _bearer(srv)
+    case = httpx.get(f"{srv.url}/api/v1/cases/{case_id}", headers=headers).json()
+    assert (case["class_code"], case["source_kind"]) == ("E0102", "grid_worker")
+    assert case["description"] == "垃圾桶旁堆放建筑垃圾"
+    assert abs(case["lon"] - lon) < 1e-6 and case["grid_code"] == GRID_A
+    (attachment,) = case["attachments"]
+    assert attachment["content_type"] == "image/jpeg"
+    image = httpx.get(f"{srv.url}{attachment['url']}", headers=headers, follow_redirects=True)
+    assert _jpeg_size(image.content) == (1600, 1200)  # 4000 × 3000 scaled on the phone
+    assert len(image.content) < photo.stat().st_size
+    context.close()

@@ -7,6 +7,10 @@ const TEXT = {
     logout: "退出", online: "在线", offline: "离线", no_tasks: "暂无待处置任务",
     report_handled: "处置反馈", note: "处置说明（可选）", due: "处置时限", lang: "English",
     new_task: "新任务", failed: "操作失败", bad_login: "用户名或密码错误", map: "任务地图",
+    report_problem: "上报问题", class: "问题类别", description: "问题描述", photo: "现场照片",
+    use_location: "获取当前位置", self_handled: "已现场处置（自处理）", submit: "提交",
+    cancel: "取消", no_location: "请先获取当前位置", reported: "已上报：案件",
+    locating: "定位中…",
   },
   en: {
     title: "Grid tasks", login: "Log in", username: "Username", password: "Password",
@@ -14,6 +18,11 @@ const TEXT = {
     no_tasks: "No tasks to handle", report_handled: "Report handled",
     note: "What was done (optional)", due: "Due", lang: "中文", new_task: "New task",
     failed: "Action failed", bad_login: "Wrong username or password", map: "Map of my tasks",
+    report_problem: "Report a problem", class: "Kind of problem", description: "Description",
+    photo: "Photo on site", use_location: "Use my location",
+    self_handled: "Fixed it on the spot", submit: "Send", cancel: "Cancel",
+    no_location: "Get your location first", reported: "Reported: case",
+    locating: "Locating…",
   },
 };
 
@@ -263,6 +272,97 @@ function setOnline(online) {
   status.className = `status ${online ? "online" : "offline"}`;
 }
 
+// -- reporting a problem found in the field -------------------------------------------------
+
+const PHOTO_MAX_SIDE = 1600; // pixels: enough to see the problem, small enough for a weak signal
+let here = null;
+
+async function openReport() {
+  const select = $("#report select[name=class_code]");
+  if (!select.options.length) {
+    const classes = await api("/catalog/classes?active=true");
+    for (const k of classes) select.add(new Option(`${k.code} ${k.name}`, k.code));
+  }
+  $("#report").hidden = false;
+  $("#report-done").hidden = true;
+  $("#open-report").hidden = true;
+}
+
+function closeReport() {
+  $("#report").reset();
+  $("#report").hidden = true;
+  $("#open-report").hidden = false;
+  $("#location").textContent = "";
+  here = null;
+}
+
+function locate() {
+  $("#location").textContent = t("locating");
+  navigator.geolocation.getCurrentPosition(
+    (position) => {
+      here = { lon: position.coords.longitude, lat: position.coords.latitude };
+      $("#location").textContent = `${here.lon.toFixed(5)}, ${here.lat.toFixed(5)}`;
+    },
+    (error) => { $("#location").textContent = error.message; },
+    { enableHighAccuracy: true, timeout: 15000 },
+  );
+}
+
+// A phone photo is several megabytes: it is scaled down and re-encoded before it is sent.
+async function shrink(file) {
+  const bitmap = await createImageBitmap(file);
+  const scale = Math.min(1, PHOTO_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.round(bitmap.width * scale);
+  canvas.height = Math.round(bitmap.height * scale);
+  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.82));
+  return new File([blob], file.name.replace(/\.[^.]*$/, "") + ".jpg", { type: "image/jpeg" });
+}
+
+async function sendReport(event) {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const error = $("#report-error");
+  error.hidden = true;
+  if (!here) {
+    error.textContent = t("no_location");
+    error.hidden = false;
+    return;
+  }
+  const kind = me.roles.includes("inspector") ? "inspector" : "grid_worker";
+  try {
+    const result = await api("/events", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        external_id: crypto.randomUUID(), // a retry of this report is recognised, not doubled
+        kind, location: here, occurred_at: new Date().toISOString(),
+        class_code: form.get("class_code"), description: form.get("description"),
+        self_handled: form.get("self_handled") === "on",
+      }),
+    });
+    const photo = form.get("photo");
+    if (photo && photo.size) {
+      const upload = new FormData();
+      upload.append("file", await shrink(photo));
+      await api(`/cases/${result.case_id}/attachments`, { method: "POST", body: upload });
+    }
+    closeReport();
+    const done = $("#report-done");
+    done.textContent = `${t("reported")} ${result.case_id}`;
+    done.dataset.caseId = result.case_id;
+    done.hidden = false;
+  } catch (exc) {
+    error.textContent = `${t("failed")}: ${exc.message}`;
+    error.hidden = false;
+  }
+}
+
+$("#open-report").addEventListener("click", () => openReport().catch(() => {}));
+$("#cancel-report").addEventListener("click", closeReport);
+$("#locate").addEventListener("click", locate);
+$("#report").addEventListener("submit", sendReport);
 $("#login").addEventListener("submit", logIn);
 $("#logout").addEventListener("click", () => { me = null; showLogin(); });
 $("#lang").addEventListener("click", () => {
