@@ -64,6 +64,32 @@ def test_the_step_log_and_audit_trail_refuse_changes(fresh_engine: Engine) -> No
             conn.execute(text(statement))
 
 
+def test_steps_keep_a_request_key_once_and_stay_append_only(fresh_engine: Engine) -> None:
+    upgrade(fresh_engine)
+    now = "CURRENT_TIMESTAMP"
+    with fresh_engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO cases (family, urgency, state, description, lon, lat, region_code, "
+            "needs_placement, source_kind, source, needs_verification, self_handled, "
+            "signal_count, rework_count, extension_count, return_count, created_at, reported_at, "
+            "stage_started_at, overdue, updated_at, version, signed_for_at) VALUES ('E', 'normal', "
+            "'handling', '', 106.5, 29.5, '500103', false, 'hotline', 'hotline', false, false, "
+            f"1, 0, 0, 0, {now}, {now}, {now}, false, {now}, 1, {now})"
+        ))  # fmt: skip
+    step = (
+        "INSERT INTO case_steps (case_id, seq, action, to_state, at, actor_name, actor_role, "
+        "note, data, attachments, request_key) VALUES ((SELECT max(id) FROM cases), :seq, "
+        f"'sign_for', 'handling', {now}, 'x', 'department_handler', '', '{{}}', '[]', :key)"
+    )
+    with fresh_engine.begin() as conn:
+        for seq, key in ((1, None), (2, None), (3, "k-1")):
+            conn.execute(text(step), {"seq": seq, "key": key})
+    with pytest.raises(DBAPIError, match=r"(?i)unique"), fresh_engine.begin() as conn:
+        conn.execute(text(step), {"seq": 4, "key": "k-1"})
+    with pytest.raises(DBAPIError, match="append-only"), fresh_engine.begin() as conn:
+        conn.execute(text("UPDATE case_steps SET request_key = 'k-2' WHERE seq = 1"))
+
+
 def test_the_app_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}")
     with pytest.raises(NotMigrated, match="run `cityops migrate`"):

@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.factories import EPOCH, GRID_A, GRID_B, inside
+from tests.factories import GRID_A, GRID_B
+from tests.fakes import RecordingHandler
 
 from cityops.auth.models import AuditEntry
-from cityops.auth.service import create_api_key
+from cityops.cases.events import CaseTransitioned
 from cityops.cases.models import Case, CaseStep
-
-
-@pytest.fixture
-def report(client: TestClient, session: Session) -> Any:
-    """`report(grid, kind=...)` posts a citizen/hotline-style report and returns the case id."""
-    _, key = create_api_key(session, name="hotline", sources=["hotline"], now=EPOCH,
-                            trusted=False)  # fmt: skip
-    session.commit()
-    n = 0
-
-    def _report(grid: str = GRID_A, class_code: str | None = "E0102", kind: str = "hotline") -> int:
-        nonlocal n
-        n += 1
-        lon, lat = inside(grid, 0.0002 * n, 0.0001)
-        r = client.post("/api/v1/events", headers={"X-API-Key": key}, json={
-            "source": "hotline", "external_id": f"call-{n}", "kind": kind,
-            "location": {"lon": lon, "lat": lat}, "occurred_at": "2026-11-24T00:50:00Z",
-            "class_code": class_code, "description": "市民来电：路边有垃圾堆放",
-        })  # fmt: skip
-        assert r.status_code == 201, r.text
-        return int(r.json()["case_id"])
-
-    return _report
 
 
 def act(client: TestClient, headers: dict[str, str], case_id: int, action: str,
@@ -262,3 +241,170 @@ def test_the_overdue_sweep_escalates_once(
     ).first()
     assert last is not None
     assert (last.action, last.rule, last.actor_role) == ("escalate", "sla-overdue", "system")
+
+
+def _to_handling(client: TestClient, login: Any, case_id: int, department_id: int) -> None:
+    ok(act(client, login("call_taker"), case_id, "send_verify"))
+    ok(act(client, login("inspector"), case_id, "verify", outcome="confirmed"))
+    ok(act(client, login("shift_leader"), case_id, "file"))
+    ok(act(client, login("dispatcher"), case_id, "dispatch", department_id=department_id))
+
+
+def test_the_handler_signs_for_a_task_each_time_it_reaches_them(
+    client: TestClient, login: Any, report: Any, district: Any, clock: Any
+) -> None:
+    case_id = report()
+    handler, dp, insp = login("handler"), login("dispatcher"), login("inspector")
+    _to_handling(client, login, case_id, district.departments["HW"].id)
+    c = ok(client.get(f"/api/v1/cases/{case_id}", headers=handler))
+    assert c["signed_for_at"] is None
+    assert c["allowed_actions"][0] == "sign_for"
+    assert act(client, dp, case_id, "sign_for").status_code == 403  # not the handler
+
+    clock.advance(minutes=5)
+    c = ok(act(client, handler, case_id, "sign_for", note="已签收"))
+    assert c["state"] == "handling"
+    assert c["signed_for_at"] == clock.now().isoformat().replace("+00:00", "Z")
+    assert "sign_for" not in c["allowed_actions"]
+    last = c["steps"][-1]
+    assert (last["action"], last["action_name"], last["from_state"], last["to_state"]) == (
+        "sign_for", "签收", "handling", "handling",
+    )  # fmt: skip
+    again = act(client, handler, case_id, "sign_for")
+    assert again.status_code == 409
+    assert "already signed for" in again.json()["detail"]
+    assert again.json()["current_state"] == "handling"
+    listed = ok(client.get("/api/v1/cases", headers=handler))["items"]
+    assert [x["signed_for_at"] for x in listed] == [c["signed_for_at"]]
+
+    # Rework brings the task back: it is signed for anew.
+    ok(act(client, handler, case_id, "report_handled"))
+    ok(act(client, login("call_taker"), case_id, "send_check"))
+    c = ok(act(client, insp, case_id, "check", outcome="rework", note="仍有残留"))
+    assert (c["state"], c["signed_for_at"]) == ("handling", None)
+    ok(act(client, handler, case_id, "sign_for"))
+    # A return sends it back to be dispatched, perhaps elsewhere.
+    ok(act(client, handler, case_id, "request_return", note="不属本部门"))
+    c = ok(act(client, dp, case_id, "approve"))
+    assert (c["state"], c["signed_for_at"]) == ("filed", None)
+    ok(act(client, dp, case_id, "dispatch", department_id=district.departments["SZ"].id))
+    handler_sz = login("handler_sz")
+    c = ok(client.get(f"/api/v1/cases/{case_id}", headers=handler_sz))
+    assert "sign_for" in c["allowed_actions"]
+    ok(act(client, handler_sz, case_id, "sign_for"))
+    # Deferred works resume as a new task.
+    ok(act(client, handler_sz, case_id, "request_defer", note="需大修，纳入计划"))
+    c = ok(act(client, dp, case_id, "approve"))
+    assert c["state"] == "deferred"
+    c = ok(act(client, dp, case_id, "resume"))
+    assert (c["state"], c["signed_for_at"]) == ("handling", None)
+    c = ok(act(client, handler_sz, case_id, "report_handled"))  # signing for is not required
+    assert c["state"] == "handled"
+    assert [s["action"] for s in c["steps"]].count("sign_for") == 3
+
+
+def test_a_resent_action_is_taken_once(
+    client: TestClient, login: Any, report: Any, district: Any, context: Any, session: Session
+) -> None:
+    case_id = report()
+    _to_handling(client, login, case_id, district.departments["HW"].id)
+    published = RecordingHandler()
+    context.bus.subscribe(CaseTransitioned, published)
+    handler = login("handler")
+    key = "0b7f6c1e-2d4a-4f3b-9a8e-5c6d7e8f9a0b"
+    first = ok(act(client, handler, case_id, "report_handled", note="已清运", request_key=key))
+    assert first["state"] == "handled"
+    assert len(published.events) == 1
+
+    def audited() -> int:
+        return len(session.scalars(select(AuditEntry).where(
+            AuditEntry.entity == "case", AuditEntry.entity_id == str(case_id))).all())  # fmt: skip
+
+    entries = audited()
+    # The phone did not hear the answer and sends the same request again, with the version
+    # it had read before: the case has moved on, yet this is no conflict.
+    again = act(client, handler, case_id, "report_handled", note="已清运", request_key=key,
+                expected_version=first["version"] - 1)  # fmt: skip
+    assert again.status_code == 200, again.text
+    assert again.json() == first
+    assert again.json() == ok(client.get(f"/api/v1/cases/{case_id}", headers=handler))
+    assert len(published.events) == 1
+    assert audited() == entries
+    steps = session.scalars(select(CaseStep).where(CaseStep.case_id == case_id)).all()
+    assert [s.request_key for s in steps if s.action == "report_handled"] == [key]
+
+    # Someone else's key, or the same key for another action, is not the same request.
+    ct = login("call_taker")
+    for who, action in ((ct, "send_check"), (handler, "request_extension")):
+        r = act(client, who, case_id, action, request_key=key, extension_value=1)
+        assert r.status_code == 409, r.text
+        assert r.json()["errors"][0]["path"] == "request_key"
+    # The key is the case's: on another case it is a new request.
+    other = report(GRID_B)
+    assert ok(act(client, ct, other, "send_verify", request_key=key))["state"] == "verifying"
+    # Without a key, an action is taken every time it is sent.
+    sl = login("shift_leader")
+    ok(act(client, sl, case_id, "urge"))
+    assert [s["action"] for s in ok(act(client, sl, case_id, "urge"))["steps"]][-3:] == [
+        "report_handled", "urge", "urge",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", ["", "has space", "键", "x" * 65])
+def test_a_malformed_request_key_is_refused(
+    client: TestClient, login: Any, report: Any, bad: str
+) -> None:
+    case_id = report()
+    r = act(client, login("call_taker"), case_id, "send_verify", request_key=bad)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["path"] == "request_key"
+
+
+def test_a_resent_upload_is_stored_once(
+    client: TestClient, login: Any, report: Any, context: Any
+) -> None:
+    case_id = report()
+    ct, sl = login("call_taker"), login("shift_leader")
+    url = f"/api/v1/cases/{case_id}/attachments"
+    jpeg = b"\xff\xd8\xff\xe0" + b"1" * 1500
+    key = {"Idempotency-Key": "photo-7f3c2a"}
+
+    def upload(headers: dict[str, str], target: str = url) -> Any:
+        return client.post(target, headers=headers,
+                           files={"file": ("现场.jpg", jpeg, "image/jpeg")})  # fmt: skip
+
+    first = upload({**ct, **key})
+    assert first.status_code == 201, first.text
+    again = upload({**ct, **key})
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    root = Path(context.settings.storage_dir)
+    assert len([p for p in root.rglob("*") if p.is_file()]) == 1
+    detail = ok(client.get(f"/api/v1/cases/{case_id}", headers=ct))
+    assert [a["id"] for a in detail["attachments"]] == [first.json()["id"]]
+
+    # The key is the uploader's: another person's upload under it is their own.
+    theirs = upload({**sl, **key})
+    assert theirs.status_code == 201
+    assert theirs.json()["id"] != first.json()["id"]
+    # The same key for another case is a mistake, not a resend.
+    elsewhere = upload({**ct, **key}, f"/api/v1/cases/{report(GRID_B)}/attachments")
+    assert elsewhere.status_code == 409
+    assert elsewhere.json()["errors"][0]["path"] == "request_key"
+    # Without the header every upload is stored.
+    assert upload(ct).status_code == upload(ct).status_code == 201
+    assert len(ok(client.get(f"/api/v1/cases/{case_id}", headers=ct))["attachments"]) == 4
+
+
+@pytest.mark.parametrize("bad", [b"", b"has space", "键".encode(), b"x" * 65])
+def test_a_malformed_idempotency_key_is_refused(
+    client: TestClient, login: Any, report: Any, bad: bytes
+) -> None:
+    case_id = report()
+    jpeg = b"\xff\xd8\xff" + b"0" * 10
+    r = client.post(f"/api/v1/cases/{case_id}/attachments",
+                    headers={**login("call_taker"), "Idempotency-Key": bad},
+                    files={"file": ("a.jpg", jpeg, "image/jpeg")})  # fmt: skip
+    assert r.status_code == 422, r.text
+    assert r.json()["type"].endswith("/validation")
+    assert [e["path"] for e in r.json()["errors"]] == ["header.Idempotency-Key"]

@@ -58,8 +58,8 @@ EXPECTED: dict[State, dict[str, set[str]]] = {
     State.FILED: {"dispatcher": {"dispatch"}, "shift_leader": {"cancel"} | URGE,
                   "supervisor": URGE},
     State.HANDLING: {
-        "department_handler": {"request_extension", "request_return", "request_defer",
-                               "report_handled"},
+        "department_handler": {"sign_for", "request_extension", "request_return",
+                               "request_defer", "report_handled"},
         "shift_leader": URGE,
         "supervisor": URGE,
     },
@@ -131,6 +131,33 @@ def test_the_assigned_grid_worker_handles_outside_their_scope() -> None:
     assert can_see(worker, f)
 
 
+def test_the_handler_signs_for_a_task_once_each_time_it_reaches_them() -> None:
+    handler = ROLES["department_handler"]
+    decision = plan(facts(State.HANDLING), handler, "sign_for")
+    assert (decision.from_state, decision.to_state) == (State.HANDLING, State.HANDLING)
+    signed = facts(State.HANDLING, signed_for=True)
+    assert "sign_for" not in allowed_actions(signed, handler)
+    with pytest.raises(IllegalTransition, match="already signed for") as err:
+        plan(signed, handler, "sign_for")
+    assert err.value.allowed == ["request_extension", "request_return", "request_defer",
+                                 "report_handled"]  # fmt: skip
+    # Signing for is a record, not a gate: handling may be reported without it.
+    assert plan(facts(State.HANDLING), handler, "report_handled").to_state is State.HANDLED
+
+
+def test_only_the_handler_signs_for_and_only_while_handling() -> None:
+    worker = person("grid_worker", pid=42, scope=OTHER_GRID)
+    assigned = facts(State.HANDLING, department_id=None, assignee_id=42)
+    assert allowed_actions(assigned, worker)[0] == "sign_for"
+    with pytest.raises(Forbidden):
+        plan(facts(State.HANDLING), person("department_handler", dept=DEPT + 1), "sign_for")
+    with pytest.raises(Forbidden):
+        plan(facts(State.HANDLING), ROLES["dispatcher"], "sign_for")
+    for state in (State.FILED, State.DEFERRED, State.HANDLED):
+        with pytest.raises(IllegalTransition):
+            plan(facts(state), ROLES["department_handler"], "sign_for")
+
+
 def test_public_reports_are_verified_before_acceptance() -> None:
     f = facts(State.REPORTED, needs_verification=True, verified=None)
     assert set(allowed_actions(f, ROLES["call_taker"])) == {"send_verify"}
@@ -170,7 +197,7 @@ def test_approving_a_request_depends_on_its_kind(kind: str, target: State) -> No
 def test_a_pending_request_blocks_new_requests_and_handling() -> None:
     f = facts(State.HANDLING, pending_request="extension")
     handler = ROLES["department_handler"]
-    assert allowed_actions(f, handler) == []
+    assert allowed_actions(f, handler) == ["sign_for"]  # acknowledging receipt is not handling
     assert set(allowed_actions(f, ROLES["dispatcher"])) == {"approve", "reject"}
     with pytest.raises(IllegalTransition):
         plan(f, handler, "request_return")

@@ -31,6 +31,7 @@ ROLE_OF_ACTION = {
     "approve": {"dispatcher"},
     "reject": {"dispatcher"},
     "resume": {"dispatcher"},
+    "sign_for": {"department_handler", "grid_worker"},
     "report_handled": {"department_handler", "grid_worker"},
     "request_extension": {"department_handler", "grid_worker"},
     "request_return": {"department_handler", "grid_worker"},

@@ -6,15 +6,26 @@ from collections.abc import Iterator
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi import APIRouter, Depends, Header, Query, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, StreamingResponse
+from pydantic import ValidationError
 
 from cityops.cases import service
 from cityops.cases.models import CaseAttachment
-from cityops.cases.schemas import ActionRequest, AttachmentRead, CaseDetail, CaseFilter, CaseRead
+from cityops.cases.schemas import (
+    ActionRequest,
+    AttachmentRead,
+    CaseDetail,
+    CaseFilter,
+    CaseRead,
+    QueueCounts,
+    SuggestionRead,
+)
 from cityops.deps import ContextDep, NowDep, PersonDep, UowDep
 from cityops.errors import FieldProblem, NotFound, PayloadTooLarge
 from cityops.kit.pagination import Page, PageParams
+from cityops.kit.schemas import REQUEST_KEY_MAX_LENGTH, REQUEST_KEY_PATTERN
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -33,8 +44,14 @@ def case_filter(
     created_from: str | None = None,
     created_to: str | None = None,
     text: str | None = None,
+    queue: str | None = None,
 ) -> CaseFilter:
-    return CaseFilter.model_validate({k: v for k, v in locals().items() if v is not None})
+    try:
+        return CaseFilter.model_validate({k: v for k, v in locals().items() if v is not None})
+    except ValidationError as exc:  # a bad filter is the client's mistake: 422, by name
+        raise RequestValidationError(
+            [{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]
+        ) from None
 
 
 @router.get("", summary="List and search cases")
@@ -52,6 +69,15 @@ def list_cases(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
+@router.get("/queues", summary="How many cases wait in each work queue")
+def queues(
+    uow: UowDep, principal: PersonDep, filters: Annotated[CaseFilter, Depends(case_filter)]
+) -> QueueCounts:
+    """to_accept, verifying, to_file, to_dispatch, awaiting_approval, handling, to_check,
+    checking, to_close and overdue: the open cases you may see, narrowed by the filters."""
+    return QueueCounts(counts=service.queue_counts(uow.session, principal.actor, filters))
+
+
 @router.get("/{case_id}", summary="A case with its steps")
 def get_case(
     case_id: int, context: ContextDep, uow: UowDep, principal: PersonDep, now: NowDep
@@ -59,6 +85,15 @@ def get_case(
     """The case, every step it took, its attachments and the actions you may take now."""
     env = context.case_env(uow.session, now)
     return service.detail(uow.session, env, principal.actor, case_id, ATTACHMENT_URL)
+
+
+@router.get("/{case_id}/dispatch-suggestions", summary="Whom to dispatch a case to")
+def dispatch_suggestions(
+    case_id: int, context: ContextDep, uow: UowDep, principal: PersonDep, now: NowDep
+) -> list[SuggestionRead]:
+    """Handlers ranked by the catalog, the grid's duty roster and their open tasks."""
+    env = context.case_env(uow.session, now)
+    return service.dispatch_suggestions(uow.session, env, principal.actor, case_id)
 
 
 @router.post("/{case_id}/actions", summary="Take an action on a case")
@@ -70,21 +105,43 @@ def act(
     principal: PersonDep,
     now: NowDep,
 ) -> CaseDetail:
-    """Accept, file, dispatch, report handled, check, close... as your role allows."""
+    """Accept, file, dispatch, sign for, report handled, check, close... as your role allows.
+
+    With a `request_key`, a resend of a request already done changes nothing."""
     env = context.case_env(uow.session, now)
     service.act(uow.session, env, principal.actor, case_id, body)
     uow.commit()
     return service.detail(uow.session, env, principal.actor, case_id, ATTACHMENT_URL)
 
 
-@router.post("/{case_id}/attachments", status_code=201, summary="Attach a photo or document")
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=REQUEST_KEY_MAX_LENGTH,
+        pattern=REQUEST_KEY_PATTERN,
+        description="Idempotency key (e.g. a UUID; 1–64 printable ASCII characters): a resend "
+        "with the same key by the same person answers 200 with the file stored the first time",
+    ),
+]
+
+
+@router.post(
+    "/{case_id}/attachments",
+    status_code=201,
+    summary="Attach a photo or document",
+    responses={200: {"description": "A resend: the file stored under the same Idempotency-Key"}},
+)
 def upload(
     case_id: int,
     file: UploadFile,
+    response: Response,
     context: ContextDep,
     uow: UowDep,
     principal: PersonDep,
     now: NowDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> AttachmentRead:
     """Store a file for the case; name its id in the next action's `attachment_ids`."""
     limit = context.settings.max_upload_bytes
@@ -92,12 +149,14 @@ def upload(
     if len(data) > limit:
         raise PayloadTooLarge(f"files are limited to {limit} bytes",
                               errors=[FieldProblem("file", f"at most {limit} bytes")])  # fmt: skip
-    row = service.add_attachment(
+    row, created = service.add_attachment(
         uow.session, context.storage, principal.actor, case_id,
         filename=file.filename or "upload", content_type=file.content_type or "", data=data,
-        now=now,
+        now=now, request_key=idempotency_key,
     )  # fmt: skip
     uow.commit()
+    if not created:
+        response.status_code = 200
     return AttachmentRead(
         id=row.id, filename=row.filename, content_type=row.content_type, size=row.size,
         sha256=row.sha256, uploaded_by=row.uploaded_by, uploaded_at=row.uploaded_at,

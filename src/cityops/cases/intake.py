@@ -28,6 +28,7 @@ from cityops.ingest.models import SourceEvent
 from cityops.ingest.schemas import STAFF_KINDS, EventIn, EventResult
 from cityops.kit.bulk import add_to_counts, allocate_ids, insert_rows
 from cityops.kit.bus import collect
+from cityops.org.models import CODE_LENGTH, RegionLevel
 from cityops.worktime.service import WorkCalendar
 
 
@@ -118,6 +119,7 @@ def _step(
         "note": note,
         "data": data or {},
         "attachments": [],
+        "request_key": None,
     }
 
 
@@ -401,6 +403,7 @@ def _open_case(
         "reported_at": ev.occurred_at,
         "filed_at": None,
         "dispatched_at": None,
+        "signed_for_at": None,
         "handle_due_at": None,
         "handled_at": None,
         "closed_at": None,
@@ -463,7 +466,7 @@ def _open_case(
     assignee: int | None = None
     if rule.dispatch_to == DispatchTarget.GRID_WORKER and worker is not None:
         assignee = worker[0]
-        department_id = street_offices.get(region_code[:9])
+        department_id = street_offices.get(region_code[: CODE_LENGTH[RegionLevel.STREET]])
     elif klass.department_code and klass.department_code in snapshot.department_ids:
         department_id = snapshot.department_ids[klass.department_code]
     if department_id is None and assignee is None:

@@ -75,6 +75,8 @@ class Case(Base):
     reported_at: Mapped[datetime]
     filed_at: Mapped[datetime | None]
     dispatched_at: Mapped[datetime | None]
+    # When the handler signed for the task (签收); cleared whenever it reaches a handler anew.
+    signed_for_at: Mapped[datetime | None]
     handle_due_at: Mapped[datetime | None]
     handled_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
@@ -101,6 +103,9 @@ class CaseStep(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "seq"),
         Index("ix_case_steps_action_at", "action", "at"),
+        # A client's idempotency key is recorded once per case; steps without one (NULL)
+        # are not constrained.
+        Index("uq_case_steps_request_key", "case_id", "request_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,6 +126,9 @@ class CaseStep(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     attachments: Mapped[list[Any]] = mapped_column(default=list)
+    # The idempotency key of the request that took the step: a resend finds it and changes
+    # nothing.
+    request_key: Mapped[str | None] = mapped_column(String(64))
 
 
 make_append_only(cast(Table, CaseStep.__table__))
@@ -130,6 +138,10 @@ class CaseAttachment(Base):
     """A photo or document on a case; the bytes live in blob storage under `key`."""
 
     __tablename__ = "case_attachments"
+    __table_args__ = (
+        # An upload's idempotency key is the uploader's: a resend returns the stored file.
+        Index("uq_case_attachments_request_key", "uploaded_by", "request_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -140,3 +152,4 @@ class CaseAttachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     uploaded_at: Mapped[datetime]
+    request_key: Mapped[str | None] = mapped_column(String(64))

@@ -8,10 +8,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Select, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, Text, cast, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from cityops.cases.models import Case, CaseAttachment, CaseStep
+from cityops.cases.queues import QUEUES
 from cityops.cases.workflow import OPEN_STATES, State
 from cityops.kit.bulk import dialect_name, driver_rows, in_marks
 from cityops.org.models import DutyAssignment, Role
@@ -177,6 +178,24 @@ def last_seq(session: Session, case_id: int) -> int:
     )
 
 
+def step_with_request_key(session: Session, case_id: int, request_key: str) -> CaseStep | None:
+    """The step of the case taken by the request with this idempotency key, if any."""
+    return session.scalar(
+        select(CaseStep).where(CaseStep.case_id == case_id, CaseStep.request_key == request_key)
+    )
+
+
+def attachment_with_request_key(
+    session: Session, uploaded_by: int | None, request_key: str
+) -> CaseAttachment | None:
+    """The file this person uploaded under this idempotency key, if any."""
+    return session.scalar(
+        select(CaseAttachment).where(
+            CaseAttachment.uploaded_by == uploaded_by, CaseAttachment.request_key == request_key
+        )
+    )
+
+
 def attachments_of(session: Session, case_id: int) -> list[CaseAttachment]:
     return list(
         session.scalars(
@@ -250,6 +269,40 @@ def apply_filters(query: Select[Any], **filters: Any) -> Select[Any]:
     if f.get("created_to") is not None:
         query = query.where(Case.created_at < f["created_to"])
     if f.get("text"):
-        pattern = f"%{f['text']}%"
-        query = query.where(or_(Case.description.ilike(pattern), Case.address.ilike(pattern)))
+        text = f["text"].strip()
+        pattern = f"%{text}%"
+        matches: list[ColumnElement[bool]] = [
+            Case.description.ilike(pattern), Case.address.ilike(pattern)
+        ]  # fmt: skip
+        if text.isdigit():  # a case number (date + id) or a bare id, as people read them out
+            matches.append(Case.id == int(text[8:] if len(text) > 8 else text))
+        query = query.where(or_(*matches))
+    if f.get("queue"):
+        queue = QUEUES[f["queue"]]
+        query = query.where(Case.state.in_([s.value for s in queue.states]))
+        if queue.pending is not None:
+            query = query.where(HAS_PENDING_REQUEST if queue.pending else ~HAS_PENDING_REQUEST)
+        if queue.overdue is not None:
+            query = query.where(Case.overdue.is_(queue.overdue))
     return query
+
+
+# A cleared request is JSON null when the ORM wrote it and SQL NULL when a bulk insert did;
+# both read as the text 'null' once cast, on SQLite and on PostgreSQL alike.
+HAS_PENDING_REQUEST = func.coalesce(cast(Case.pending_request, Text), "null") != "null"
+
+
+def queue_counts(session: Session, visible: Any, filters: dict[str, Any]) -> dict[str, int]:
+    """How many visible open cases wait in each queue, from one grouped count."""
+    groups: list[Any] = [Case.state, HAS_PENDING_REQUEST, Case.overdue]
+    query = select(*groups, func.count()).where(
+        visible, Case.state.in_([s.value for s in OPEN_STATES])
+    )
+    query = apply_filters(query, **{k: v for k, v in filters.items() if k != "queue"})
+    counts = dict.fromkeys(QUEUES, 0)
+    rows: list[Any] = list(session.execute(query.group_by(*groups)))
+    for state, pending, overdue, n in rows:
+        for name, queue in QUEUES.items():
+            if queue.holds(state, bool(pending), bool(overdue)):
+                counts[name] += n
+    return counts

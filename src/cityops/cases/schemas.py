@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from cityops.kit.schemas import ReadSchema, Schema, UTCDatetime
+from cityops.cases.queues import QueueName
+from cityops.kit.schemas import ReadSchema, RequestKey, Schema, UTCDatetime
 
 
 class StepRead(ReadSchema):
@@ -73,6 +74,9 @@ class CaseRead(ReadSchema):
     reported_at: datetime
     filed_at: datetime | None
     dispatched_at: datetime | None
+    signed_for_at: datetime | None = Field(
+        description="When the handler signed for the task (签收) since it last reached them"
+    )
     handle_due_at: datetime | None
     handled_at: datetime | None
     closed_at: datetime | None
@@ -87,6 +91,8 @@ class CaseRead(ReadSchema):
 
 
 class CaseDetail(CaseRead):
+    department_name: str | None = None
+    assignee_name: str | None = None
     steps: list[StepRead]
     attachments: list[AttachmentRead]
     allowed_actions: list[str]
@@ -105,13 +111,36 @@ class CaseFilter(Schema):
     source_kind: list[str] | None = None
     created_from: UTCDatetime | None = None
     created_to: UTCDatetime | None = None
-    text: str | None = Field(default=None, max_length=100)
+    text: str | None = Field(
+        default=None, max_length=100, description="In the description or address, or a case number"
+    )
+    queue: QueueName | None = Field(default=None, description="A work queue (待办队列) by name")
+
+
+class QueueCounts(Schema):
+    """How many open cases wait in each work queue, within your scope and the filters."""
+
+    counts: dict[str, int]
+
+
+class SuggestionRead(ReadSchema):
+    """A handler to dispatch to, with why it is suggested and how much it has open."""
+
+    department_id: int | None
+    department_name: str | None
+    assignee_id: int | None
+    assignee_name: str | None
+    open_tasks: int = Field(description="Cases with this handler still being handled")
+    reasons: list[str] = Field(
+        description="responsible_department, on_duty, dispatch_rule, street_office"
+    )
+    rule: str | None = Field(description="The automation rule behind dispatch_rule")
 
 
 class ActionRequest(Schema):
     """An action on a case; which fields matter depends on the action."""
 
-    action: str = Field(description="e.g. accept, file, dispatch, report_handled, check")
+    action: str = Field(description="e.g. accept, file, dispatch, sign_for, report_handled, check")
     note: str = Field(default="", max_length=2000)
     outcome: str | None = Field(
         default=None, description="verify: confirmed|not_confirmed; check: pass|rework"
@@ -128,4 +157,9 @@ class ActionRequest(Schema):
     )
     location: dict[str, float] | None = Field(
         default=None, description="Where the actor is (lon, lat), for on-site actions"
+    )
+    request_key: RequestKey | None = Field(
+        default=None,
+        description="Idempotency key (e.g. a UUID; 1–64 printable ASCII characters): a resend "
+        "with the same key by the same person changes nothing and answers the case as it is",
     )

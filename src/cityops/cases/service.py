@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cityops.auth.service import Principal, record_audit
-from cityops.cases import repository
+from cityops.cases import repository, suggest
 from cityops.cases.events import CaseEscalated, CaseTransitioned
 from cityops.cases.models import Case, CaseAttachment, CaseStep
 from cityops.cases.schemas import (
@@ -24,6 +25,7 @@ from cityops.cases.schemas import (
     CaseFilter,
     CaseRead,
     StepRead,
+    SuggestionRead,
 )
 from cityops.cases.sla import CONTINUING, STAGE_OF_STATE, handling_due, stage_due, stage_name
 from cityops.cases.workflow import (
@@ -72,6 +74,7 @@ def facts_of(case: Case) -> CaseFacts:
         verified=case.verified,
         pending_request=pending,
         has_class=case.class_code is not None,
+        signed_for=case.signed_for_at is not None,
     )
 
 
@@ -132,8 +135,12 @@ def detail(
         )
         for a in repository.attachments_of(session, case_id)
     ]  # fmt: skip
+    department = session.get(Department, case.department_id) if case.department_id else None
+    assignee = session.get(Person, case.assignee_id) if case.assignee_id else None
     return CaseDetail(
         **base.model_dump(),
+        department_name=department.name if department else None,
+        assignee_name=assignee.name if assignee else None,
         steps=steps,
         attachments=attachments,
         allowed_actions=allowed_actions(facts_of(case), actor),
@@ -162,11 +169,36 @@ def list_cases(
     return [to_read(env, c) for c in rows], total
 
 
+def queue_counts(session: Session, actor: Actor, filters: CaseFilter) -> dict[str, int]:
+    """The size of each work queue among the open cases `actor` may see."""
+    return repository.queue_counts(
+        session, visible_to(actor), filters.model_dump(exclude_none=True)
+    )
+
+
+def dispatch_suggestions(
+    session: Session, env: CaseEnv, actor: Actor, case_id: int
+) -> list[SuggestionRead]:
+    """Whom to dispatch the case to, best first (the dispatcher may choose anyone else)."""
+    case = get_visible(session, actor, case_id)
+    return [
+        SuggestionRead.model_validate(s)
+        for s in suggest.suggest(session, case, env.snapshot, env.now)
+    ]
+
+
 def act(session: Session, env: CaseEnv, actor: Actor, case_id: int, request: ActionRequest) -> Case:
-    """Take an action on a case: check it, apply it, and append the step that records it."""
+    """Take an action on a case: check it, apply it, and append the step that records it.
+
+    A request whose `request_key` a step of the case already carries was done before (a
+    phone's queue resending it): nothing happens and the case is returned as it is now.
+    """
     case = repository.get_for_update(session, case_id)
     if case is None or not can_see(actor, facts_of(case)):
         raise NotFound(f"case {case_id} not found")
+    # Before the version and workflow checks: the first request already moved the case.
+    if request.request_key is not None and _replayed(session, case, actor, request):
+        return case
     if request.expected_version is not None and request.expected_version != case.version:
         raise Conflict(
             f"case {case_id} changed (version {case.version}, you expected "
@@ -179,12 +211,32 @@ def act(session: Session, env: CaseEnv, actor: Actor, case_id: int, request: Act
     data = _apply(session, env, case, decision.action, request, decision.request_kind, actor)
     _attachments_belong(session, case_id, request.attachment_ids)
     step = _record_step(session, env, case, actor, decision.action, decision.from_state,
-                        decision.to_state, request.note, data, request.attachment_ids)  # fmt: skip
+                        decision.to_state, request.note, data, request.attachment_ids,
+                        request_key=request.request_key)  # fmt: skip
     record_audit_for_actor(session, actor, decision.action.value, case, before, env.now)
     collect(session, CaseTransitioned(case.id, step.id, step.action, step.from_state,
                                       step.to_state, case.region_code, case.department_id,
                                       case.assignee_id))  # fmt: skip
     return case
+
+
+def _replayed(session: Session, case: Case, actor: Actor, request: ActionRequest) -> bool:
+    """Whether `request` repeats the one that took a step of the case under its key.
+
+    A key is the sender's own: someone else's key, or the same key for another action, is
+    not a repeat but a client's mistake, and is refused rather than silently ignored.
+    """
+    key = request.request_key or ""
+    earlier = repository.step_with_request_key(session, case.id, key)
+    if earlier is None:
+        return False
+    if earlier.actor_id != actor.id or earlier.action != request.action:
+        raise Conflict(
+            f"request_key {key!r} was already used on case {case.id} for another request; "
+            "make a new key for a new request",
+            errors=[FieldProblem("request_key", "already used for another request")],
+        )
+    return True
 
 
 def record_audit_for_actor(
@@ -237,6 +289,8 @@ def _apply(
         _require(req.note.strip(), "note", "say why the case is cancelled")
     elif action is Action.DISPATCH:
         data.update(_dispatch(session, env, case, req, now))
+    elif action is Action.SIGN_FOR:
+        case.signed_for_at = now
     elif request_kind and action.value.startswith("request_"):
         pending: dict[str, Any] = {"kind": request_kind, "by": actor.id, "by_name": actor.name,
                                    "at": now.isoformat(), "note": req.note}  # fmt: skip
@@ -267,16 +321,19 @@ def _apply(
             case.department_id = None
             case.assignee_id = None
             case.handle_due_at = None
+            case.signed_for_at = None
     elif action is Action.REJECT:
         data["request"] = dict(case.pending_request or {})
         case.pending_request = None
     elif action is Action.RESUME:
         case.handle_due_at = handling_due(env.snapshot, env.calendar, case.class_code or "", now)
+        case.signed_for_at = None
     elif action is Action.REPORT_HANDLED:
         case.handled_at = now
     elif action is Action.CHECK and req.outcome == "rework":
         case.rework_count += 1
         case.handled_at = None
+        case.signed_for_at = None
         case.handle_due_at = handling_due(env.snapshot, env.calendar, case.class_code or "", now)
     elif action is Action.SELF_HANDLE:
         case.self_handled = True
@@ -317,6 +374,7 @@ def _dispatch(
     case.department_id = req_dept
     case.assignee_id = req.assignee_id
     case.dispatched_at = now
+    case.signed_for_at = None  # the task reaches this handler anew: they sign for it again
     case.handle_due_at = handling_due(env.snapshot, env.calendar, case.class_code or "", now)
     return {"department_id": req_dept, "assignee_id": req.assignee_id,
             "handle_due_at": case.handle_due_at.isoformat()}  # fmt: skip
@@ -350,6 +408,8 @@ def _record_step(
     note: str,
     data: dict[str, Any],
     attachment_ids: list[int],
+    *,
+    request_key: str | None = None,
 ) -> CaseStep:
     """Append the step and move the case's stage clock when the stage changes."""
     now = env.now
@@ -372,6 +432,7 @@ def _record_step(
         note=note,
         data=data,
         attachments=attachment_ids,
+        request_key=request_key,
     )
     session.add(step)
     case.state = to_state.value
@@ -409,9 +470,19 @@ def add_attachment(
     content_type: str,
     data: bytes,
     now: datetime,
-) -> CaseAttachment:
-    """Store a photo or document for a case; the step that uses it names its id."""
+    request_key: str | None = None,
+) -> tuple[CaseAttachment, bool]:
+    """Store a photo or document for a case; the step that uses it names its id.
+
+    Returns the row and whether it was stored now. An upload under an idempotency key the
+    uploader has used before was done before (a phone's queue resending it): the stored
+    file is returned and the bytes are not stored again.
+    """
     get_visible(session, actor, case_id)
+    if request_key is not None:
+        earlier = repository.attachment_with_request_key(session, actor.id, request_key)
+        if earlier is not None:
+            return _same_upload(earlier, case_id, request_key), False
     allowed = ("image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf",
                "video/mp4")  # fmt: skip
     if content_type not in allowed:
@@ -424,10 +495,34 @@ def add_attachment(
     row = CaseAttachment(
         case_id=case_id, key=blob.key, filename=filename[:200], content_type=content_type,
         size=blob.size, sha256=blob.sha256, uploaded_by=actor.id, uploaded_at=now,
+        request_key=request_key,
     )  # fmt: skip
-    session.add(row)
-    session.flush()
-    return row
+    if request_key is None:
+        session.add(row)
+        session.flush()
+        return row, True
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # The same upload sent twice at once: the other request stored it first (on
+        # PostgreSQL this insert waited for it to commit). Keep its file, drop ours.
+        storage.delete(blob.key)
+        earlier = repository.attachment_with_request_key(session, actor.id, request_key)
+        if earlier is None:
+            raise
+        return _same_upload(earlier, case_id, request_key), False
+    return row, True
+
+
+def _same_upload(earlier: CaseAttachment, case_id: int, request_key: str) -> CaseAttachment:
+    if earlier.case_id != case_id:
+        raise Conflict(
+            f"the idempotency key {request_key!r} was already used for an upload to case "
+            f"{earlier.case_id}; make a new key for a new upload",
+            errors=[FieldProblem("request_key", "already used for another upload")],
+        )
+    return earlier
 
 
 def sweep_overdue(session: Session, env: CaseEnv, *, limit: int = 1000) -> int:

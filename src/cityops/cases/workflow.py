@@ -1,10 +1,12 @@
 """The seven-stage workflow of digital city management as data and pure functions.
 
 report → accept (verify on site for reports not made by staff) → file or cancel → dispatch
-→ handle (extension, return and defer requests, approved by the dispatcher) → check (pass, or
-rework back to the same department) → close → evaluate; plus the inspector's fix-on-the-spot
-shortcut. No database and no I/O here: `allowed_actions` and `plan` decide, the service
-applies. Who may act is decided by role *and* scope (the case's region or department).
+→ sign for (签收: the handler acknowledges the task, once each time it reaches them) → handle
+(extension, return and defer requests, approved by the dispatcher) → check (pass, or rework
+back to the same department) → close → evaluate; plus the inspector's fix-on-the-spot
+shortcut. Signing for is a record, not a gate: a handler may report handled without it.
+No database and no I/O here: `allowed_actions` and `plan` decide, the service applies.
+Who may act is decided by role *and* scope (the case's region or department).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class Action(StrEnum):
     FILE = "file"
     CANCEL = "cancel"
     DISPATCH = "dispatch"
+    SIGN_FOR = "sign_for"
     REQUEST_EXTENSION = "request_extension"
     REQUEST_RETURN = "request_return"
     REQUEST_DEFER = "request_defer"
@@ -67,6 +70,7 @@ ACTION_NAMES_ZH = {
     Action.FILE: "立案",
     Action.CANCEL: "作废",
     Action.DISPATCH: "派遣",
+    Action.SIGN_FOR: "签收",
     Action.REQUEST_EXTENSION: "申请延时",
     Action.REQUEST_RETURN: "申请回退",
     Action.REQUEST_DEFER: "申请挂账",
@@ -127,6 +131,8 @@ class CaseFacts:
     verified: bool | None = None
     pending_request: str | None = None
     has_class: bool = True
+    # Whether the handler has signed for the task since it last reached them.
+    signed_for: bool = False
 
 
 def in_region(actor: Actor, region_code: str) -> bool:
@@ -211,6 +217,12 @@ def _pending(facts: CaseFacts) -> str | None:
     return None if facts.pending_request else "no request awaits a decision"
 
 
+def _not_signed_for(facts: CaseFacts) -> str | None:
+    if facts.signed_for:
+        return "already signed for since the task last reached its handler"
+    return None
+
+
 S = State
 TRANSITIONS: dict[Action, Transition] = {
     t.action: t
@@ -228,6 +240,8 @@ TRANSITIONS: dict[Action, Transition] = {
                    S.CANCELLED, _region_role(SHIFT_LEADER)),
         Transition(Action.DISPATCH, frozenset({S.FILED}), S.HANDLING,
                    _region_role(DISPATCHER), system_may=True),
+        Transition(Action.SIGN_FOR, frozenset({S.HANDLING}), S.HANDLING, _handler,
+                   guard=_not_signed_for),
         Transition(Action.REQUEST_EXTENSION, frozenset({S.HANDLING}), S.HANDLING, _handler,
                    guard=_no_pending),
         Transition(Action.REQUEST_RETURN, frozenset({S.HANDLING}), S.HANDLING, _handler,

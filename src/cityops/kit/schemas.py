@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 
 def aware_utc(value: datetime) -> datetime:
@@ -17,6 +17,15 @@ def aware_utc(value: datetime) -> datetime:
 
 
 UTCDatetime = Annotated[datetime, AfterValidator(aware_utc)]
+
+# An idempotency key: made by a client (a UUID, say) for a request it may have to send
+# again, so that the server does the work once. 1–64 printable ASCII characters, no spaces.
+REQUEST_KEY_MAX_LENGTH = 64
+REQUEST_KEY_PATTERN = r"^[!-~]+$"
+RequestKey = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=REQUEST_KEY_MAX_LENGTH, pattern=REQUEST_KEY_PATTERN),
+]
 
 
 class Schema(BaseModel):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from cityops.cases.models import Case, CaseStep
 from cityops.cases.service import CaseEnv, facts_of, to_read, visible_to
 from cityops.cases.workflow import GRID_WORKER, Actor, CaseFacts, State, can_see
+from cityops.org.models import CODE_LENGTH, RegionLevel
 
 # Reading many cases at a time, this many per query.
 CHUNK = 500
@@ -33,8 +34,8 @@ RESUME_OVERLAP = timedelta(seconds=30)
 # rather than sent every one.
 RESUME_LIMIT = 500
 DESCRIPTION_CHARS = 300
-# District 6 digits + street 3 (GB/T 2260 and the grid coding of GB/T 30428).
-STREET_CODE_LENGTH = 9
+# Reload frames are per street: a street code is a region code cut to this length.
+STREET_CODE_LENGTH = CODE_LENGTH[RegionLevel.STREET]
 
 
 # Built once: it runs on every commit that changes cases, often for a single case.
