@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.factories import migrated_district
+from tests.serverproc import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -43,3 +45,13 @@ def artifacts() -> Path:
     path = Path(os.environ.get("CITYOPS_TEST_ARTIFACTS", ROOT / "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def server(fresh_database_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, str]]:
+    """The test district in a fresh database, served by a real `cityops serve`; and an API key."""
+    key = migrated_district(fresh_database_url)
+    proc = ServerProcess(fresh_database_url, tmp_path)
+    proc.start()
+    yield proc, key
+    proc.stop()

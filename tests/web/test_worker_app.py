@@ -6,7 +6,6 @@ from __future__ import annotations
 import struct
 import uuid
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,21 +13,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from tests.factories import GRID_A, PASSWORD, inside, migrated_district
+from tests.factories import GRID_A, PASSWORD, inside
 from tests.serverproc import ServerProcess
+from tests.web.helpers import case, department, login, sign_in
 
 pytestmark = pytest.mark.slow
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def server(fresh_database_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, str]]:
-    key = migrated_district(fresh_database_url)
-    proc = ServerProcess(fresh_database_url, tmp_path)
-    proc.start()
-    yield proc, key
-    proc.stop()
 
 
 def _detect(server: ServerProcess, key: str) -> int:
@@ -43,9 +34,8 @@ def _detect(server: ServerProcess, key: str) -> int:
 
 
 def _bearer(server: ServerProcess) -> dict[str, str]:
-    r = httpx.post(f"{server.url}/api/v1/auth/token",
-                   data={"username": "dispatcher", "password": PASSWORD})  # fmt: skip
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    """A dispatcher's login, to read any case of the district."""
+    return login(server, "dispatcher")
 
 
 def test_a_worker_sees_a_new_task_live_and_reports_it_handled(
@@ -55,12 +45,9 @@ def test_a_worker_sees_a_new_task_live_and_reports_it_handled(
     page = browser.new_page(
         viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN", timezone_id="UTC"
     )  # the deadline shows in the centre's zone
-    page.goto(f"{srv.url}/app/")
-    page.fill("input[name=username]", "worker")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, srv, "/app/", "worker")
     page.wait_for_selector("#status.online")
-    assert page.inner_text("#empty") == "暂无待处置任务"
+    assert page.inner_text("#empty") == "暂无任务"
 
     case_id = _detect(srv, key)
     card = page.wait_for_selector(f"#case-{case_id}", timeout=5000)  # no reload
@@ -147,10 +134,7 @@ def test_a_worker_reports_a_problem_with_a_photo_shrunk_on_the_phone(
                                   geolocation={"longitude": lon, "latitude": lat},
                                   permissions=["geolocation"])  # fmt: skip
     page = context.new_page()
-    page.goto(f"{srv.url}/app/")
-    page.fill("input[name=username]", "worker")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, srv, "/app/", "worker")
     page.wait_for_selector("#status.online")
     photo = tmp_path / "IMG_0001.png"
     photo.write_bytes(_png(4000, 3000))
@@ -164,7 +148,7 @@ def test_a_worker_reports_a_problem_with_a_photo_shrunk_on_the_phone(
     page.screenshot(path=str(artifacts / f"worker-report-{request.node.callspec.id}.png"),
                     full_page=True)  # fmt: skip
     page.click("#report button[type=submit]")
-    done = page.wait_for_selector("#report-done:not([hidden])", timeout=10_000)
+    done = page.wait_for_selector("#report-done[data-case-id]", timeout=10_000)
     case_id = int(done.get_attribute("data-case-id") or 0)
 
     headers = _bearer(srv)
@@ -177,4 +161,86 @@ def test_a_worker_reports_a_problem_with_a_photo_shrunk_on_the_phone(
     image = httpx.get(f"{srv.url}{attachment['url']}", headers=headers, follow_redirects=True)
     assert _jpeg_size(image.content) == (1600, 1200)  # 4000 × 3000 scaled on the phone
     assert len(image.content) < photo.stat().st_size
+    context.close()
+
+
+def test_an_inspector_verifies_and_checks_on_site(
+    server: tuple[ServerProcess, str], browser: Any
+) -> None:
+    srv, key = server
+    page = browser.new_page(viewport=PHONE, is_mobile=True, locale="zh-CN")
+    sign_in(page, srv, "/app/", "inspector")  # grid A's inspector
+    page.wait_for_selector("#status.online")
+
+    def act(username: str, case_id: int, action: str, **body: Any) -> None:
+        r = httpx.post(f"{srv.url}/api/v1/cases/{case_id}/actions", headers=login(srv, username),
+                       json={"action": action, **body})  # fmt: skip
+        assert r.status_code == 200, r.text
+
+    lon, lat = inside(GRID_A, 0.0015)
+    r = httpx.post(f"{srv.url}/api/v1/events", headers={"X-API-Key": key}, json={
+        "source": "cam-gw", "external_id": uuid.uuid4().hex, "kind": "camera",
+        "location": {"lon": lon, "lat": lat}, "class_code": "E0102", "confidence": 0.4,
+        "occurred_at": datetime.now(UTC).isoformat(), "description": "疑似暴露垃圾",
+    })  # fmt: skip
+    case_id = int(r.json()["case_id"])
+    act("call_taker", case_id, "send_verify")  # a camera's guess: is it there?
+    card = page.wait_for_selector(f"#case-{case_id}", timeout=5000)
+    assert card.query_selector("button[data-action=report_handled]").is_hidden()
+    card.query_selector("button[data-outcome=confirmed]").click()
+    page.wait_for_selector(f"#case-{case_id}", state="detached", timeout=5000)
+
+    act("shift_leader", case_id, "file")
+    act("dispatcher", case_id, "dispatch", department_id=department(srv, "HW"))
+    act("handler", case_id, "report_handled", note="已清运")
+    act("call_taker", case_id, "send_check")
+    card = page.wait_for_selector(f"#case-{case_id}", timeout=5000)
+    assert card.query_selector("button[data-outcome=pass]").inner_text() == "核查通过"
+    card.query_selector("button[data-outcome=pass]").click()
+    page.wait_for_selector(f"#case-{case_id}", state="detached", timeout=5000)
+    case = httpx.get(f"{srv.url}/api/v1/cases/{case_id}", headers=_bearer(srv)).json()
+    assert case["state"] == "checked"
+    assert [s["action"] for s in case["steps"]][-2:] == ["send_check", "check"]
+    assert case["steps"][-1]["actor_name"] == "inspector"
+    page.close()
+
+
+def test_a_worker_signs_for_a_task_then_reports_it_handled_offline_with_a_photo(
+    server: tuple[ServerProcess, str], browser: Any, tmp_path: Path
+) -> None:
+    srv, key = server
+    context = browser.new_context(viewport=PHONE, is_mobile=True, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, srv, "/app/", "worker")
+    page.wait_for_selector("#status.online")
+    case_id = _detect(srv, key)
+    card = page.wait_for_selector(f"#case-{case_id}", timeout=5000)
+
+    card.query_selector("button[data-action=sign_for]").click()  # 签收: accept the task
+    page.wait_for_selector(f"#case-{case_id} button[data-action=sign_for]", state="hidden")
+    signed = case(srv, case_id)
+    assert signed["signed_for_at"] is not None
+    assert signed["steps"][-1]["action"] == "sign_for"
+
+    # No signal: the report waits on the phone, photo and all, and says so.
+    context.set_offline(True)
+    photo = tmp_path / "IMG_0002.png"
+    photo.write_bytes(_png(3000, 2000))
+    card.query_selector(".shot input").set_input_files(str(photo))
+    card.query_selector("input.note").fill("摊贩已劝离")
+    card.query_selector("button.handled").click()
+    page.wait_for_selector(f"#case-{case_id}.pending .waiting:not([hidden])")
+    assert page.inner_text("#outbox") == "待发送 1 项"
+    assert case(srv, case_id)["state"] == "handling"
+
+    # Back online: it is sent by itself, once.
+    context.set_offline(False)
+    page.wait_for_selector(f"#case-{case_id}", state="detached", timeout=30_000)
+    page.wait_for_selector("#outbox", state="hidden")
+    done = case(srv, case_id)
+    assert done["state"] == "handled"
+    assert [s["action"] for s in done["steps"]].count("report_handled") == 1
+    assert done["steps"][-1]["note"] == "摊贩已劝离"
+    (attachment,) = done["attachments"]
+    assert done["steps"][-1]["attachments"] == [attachment["id"]]
     context.close()

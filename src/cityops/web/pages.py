@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 HERE = Path(__file__).parent
@@ -30,12 +30,54 @@ def home() -> RedirectResponse:
     return RedirectResponse("/app/", status_code=307)
 
 
-@router.get("/app/", response_class=HTMLResponse)
-def worker_app(request: Request) -> HTMLResponse:
-    """The grid worker's phone app: my tasks, live."""
+def _page(request: Request, template: str) -> HTMLResponse:
     settings = request.app.state.context.settings
     return templates.TemplateResponse(
         request,
-        "worker.html",
+        template,
         {"lang": language(request), "timezone": settings.timezone, "tiles": settings.map_tile_url},
+    )
+
+
+@router.get("/app/", response_class=HTMLResponse)
+def worker_app(request: Request) -> HTMLResponse:
+    """The field staff's phone app: my tasks, live."""
+    return _page(request, "worker.html")
+
+
+@router.get("/console/", response_class=HTMLResponse)
+def console(request: Request) -> HTMLResponse:
+    """The dispatcher's console: the centre's work queues, live."""
+    return _page(request, "console.html")
+
+
+@router.get("/app/manifest.webmanifest")
+def worker_manifest(request: Request) -> JSONResponse:
+    """Makes the phone app installable (a PWA) on the home screen, in the user's language."""
+    zh = language(request) == "zh"
+    manifest = {
+        "name": "城市运行网格任务" if zh else "cityops field tasks",
+        "short_name": "网格任务" if zh else "Field tasks",
+        "lang": "zh-CN" if zh else "en",
+        "start_url": "/app/",
+        "scope": "/app/",
+        "display": "standalone",
+        "background_color": "#f3f5f8",
+        "theme_color": "#0b5cad",
+        "icons": [
+            {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "/static/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
+            {"src": "/static/icons/icon.svg", "sizes": "any", "type": "image/svg+xml"},
+        ],
+    }
+    return JSONResponse(manifest, media_type="application/manifest+json")
+
+
+@router.get("/app/sw.js")
+def worker_service_worker() -> FileResponse:
+    """The service worker, served under /app/ so that it may control the app's pages."""
+    return FileResponse(
+        STATIC_DIR / "sw.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache"},  # a new version takes effect on the next visit
     )

@@ -1,92 +1,80 @@
-// The grid worker's phone app: log in, see my tasks, hear a new one arrive, report it handled.
-// Everything goes through the public API (/api/v1) and the live channel (/api/v1/ws).
+// The field staff's phone app: log in, see my tasks, hear a new one arrive, act on them, report
+// a problem. Everything goes through the public API (/api/v1) and the live channel
+// (/api/v1/ws); what is done without a signal waits in the outbox until there is one.
+
+import { Live, api, blobUrl, formatTime, logIn, newKey, token, whenUnauthorized, words } from "./common.js";
+import * as outbox from "./outbox.js";
 
 const TEXT = {
   zh: {
     title: "网格任务", login: "登录", username: "用户名", password: "密码", sign_in: "登录",
-    logout: "退出", online: "在线", offline: "离线", no_tasks: "暂无待处置任务",
-    report_handled: "处置反馈", note: "处置说明（可选）", due: "处置时限", lang: "English",
+    logout: "退出", online: "在线", offline: "离线", no_tasks: "暂无任务",
+    report_handled: "处置反馈", confirmed: "属实", not_confirmed: "不属实", pass: "核查通过",
+    rework: "返工", note: "说明（可选）", due: "处置时限", lang: "English",
     new_task: "新任务", failed: "操作失败", bad_login: "用户名或密码错误", map: "任务地图",
     report_problem: "上报问题", class: "问题类别", description: "问题描述", photo: "现场照片",
     use_location: "获取当前位置", self_handled: "已现场处置（自处理）", submit: "提交",
     cancel: "取消", no_location: "请先获取当前位置", reported: "已上报：案件",
-    locating: "定位中…",
+    locating: "定位中…", sign_for: "签收", signed: "已签收", waiting: "待发送 {n} 项",
+    queued: "已保存，联网后自动发送", refused: "未能提交：{reason}", sending: "发送中…",
+    photo_add: "附照片", evidence: "现场照片",
   },
   en: {
     title: "Grid tasks", login: "Log in", username: "Username", password: "Password",
     sign_in: "Log in", logout: "Log out", online: "Online", offline: "Offline",
-    no_tasks: "No tasks to handle", report_handled: "Report handled",
-    note: "What was done (optional)", due: "Due", lang: "中文", new_task: "New task",
+    no_tasks: "No tasks", report_handled: "Report handled", confirmed: "Confirmed",
+    not_confirmed: "Not there", pass: "Passed", rework: "Rework", note: "Note (optional)", due: "Due", lang: "中文", new_task: "New task",
     failed: "Action failed", bad_login: "Wrong username or password", map: "Map of my tasks",
     report_problem: "Report a problem", class: "Kind of problem", description: "Description",
     photo: "Photo on site", use_location: "Use my location",
     self_handled: "Fixed it on the spot", submit: "Send", cancel: "Cancel",
     no_location: "Get your location first", reported: "Reported: case",
-    locating: "Locating…",
+    locating: "Locating…", sign_for: "Sign for", signed: "Signed for",
+    waiting: "{n} waiting to send", queued: "Saved; it is sent when you are online",
+    refused: "Not accepted: {reason}", sending: "Sending…", photo_add: "Add a photo",
+    evidence: "Photos",
   },
 };
 
-const store = window.localStorage;
-let lang = store.getItem("cityops.lang") || document.documentElement.dataset.lang || "zh";
+const ui = words(TEXT);
 let me = null;
-let socket = null;
-let retry = 500;
+let live = null;
+const pending = new Map(); // case id → the action waiting in the outbox
 const tasks = new Map(); // case id → { id: last frame id, case }
 const LIGHTS = { green: "#1f9d55", yellow: "#d69e2e", red: "#c53030" };
 let map = null;
 const markers = new Map(); // case id → Leaflet circle marker
 
 const $ = (selector, root = document) => root.querySelector(selector);
-const t = (key) => TEXT[lang][key] ?? key;
+const t = (key, values = {}) => ui.t(key).replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
 
 function applyText() {
-  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
   $("#lang").textContent = t("lang");
   for (const input of document.querySelectorAll("input.note")) input.placeholder = t("note");
   $("#map").setAttribute("aria-label", t("map"));
-  setOnline(socket?.readyState === WebSocket.OPEN);
+  setOnline(Boolean(live?.online));
   for (const entry of tasks.values()) render(entry.case);
-}
-
-async function api(path, options = {}) {
-  const headers = { ...(options.headers || {}) };
-  const token = store.getItem("cityops.token");
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(`/api/v1${path}`, { ...options, headers });
-  if (response.status === 401) {
-    showLogin();
-    throw new Error("unauthorized");
-  }
-  if (!response.ok) {
-    const problem = await response.json().catch(() => ({}));
-    throw new Error(problem.detail || problem.title || response.statusText);
-  }
-  return response.json();
+  showOutbox().catch(() => {});
 }
 
 function showLogin() {
-  socket?.close();
-  socket = null;
-  store.removeItem("cityops.token");
+  live?.close();
+  live = null;
+  token.clear();
   $("#login").hidden = false;
   $("#tasks").hidden = true;
   $("#logout").hidden = true;
 }
+whenUnauthorized(showLogin);
 
-async function logIn(event) {
+async function logInSubmitted(event) {
   event.preventDefault();
-  const form = new FormData(event.target);
-  const response = await fetch("/api/v1/auth/token", { method: "POST", body: new URLSearchParams(form) });
+  const ok = await logIn(new FormData(event.target));
   const error = $("#login-error");
-  if (!response.ok) {
-    error.textContent = t("bad_login");
-    error.hidden = false;
-    return;
-  }
-  error.hidden = true;
-  store.setItem("cityops.token", (await response.json()).access_token);
-  await start();
+  error.textContent = t("bad_login");
+  error.hidden = ok;
+  if (ok) await start();
 }
 
 async function start() {
@@ -96,7 +84,22 @@ async function start() {
   $("#logout").hidden = false;
   $("#who").textContent = me.name;
   startMap();
-  connect();
+  for (const entry of await outbox.entries()) if (entry.kind === "action") pending.set(entry.caseId, entry);
+  live = new Live({
+    personId: me.id,
+    onStatus: setOnline,
+    onUnauthorized: showLogin,
+    onHello: async () => {
+      await loadTasks(); // after hello: nothing committed since is missed
+      outbox.flush();
+    },
+    onFrame: async (frame) => {
+      if (frame.type === "case") apply(frame.id, frame.case, true);
+      else if (frame.type === "reload") await loadTasks();
+    },
+  });
+  live.connect();
+  showOutbox().catch(() => {});
 }
 
 // The map: my grids always drawn from our own data; base tiles only where configured.
@@ -138,61 +141,35 @@ function placeMarker(c) {
   marker.bindTooltip(c.class_name || c.class_code || "");
 }
 
-function lastIdKey() {
-  return `cityops.last_event_id.${me.id}`;
-}
-
-function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}/api/v1/ws`);
-  socket.onopen = () => {
-    const last = store.getItem(lastIdKey());
-    socket.send(JSON.stringify({
-      type: "auth", token: store.getItem("cityops.token"),
-      last_event_id: last ? Number(last) : null,
-    }));
-  };
-  socket.onmessage = (message) => receive(JSON.parse(message.data));
-  socket.onclose = (event) => {
-    setOnline(false);
-    if (event.code === 4401) return showLogin();
-    if (!me) return;
-    setTimeout(connect, retry);
-    retry = Math.min(retry * 2, 15000);
-  };
-}
-
-async function receive(frame) {
-  if (frame.type === "hello") {
-    retry = 500;
-    setOnline(true);
-    await loadTasks(); // after hello: nothing committed since is missed
-  } else if (frame.type === "case") {
-    apply(frame.id, frame.case, true);
-  } else if (frame.type === "reload") {
-    await loadTasks();
-  }
-  if (frame.id) store.setItem(lastIdKey(), String(Math.max(frame.id, Number(store.getItem(lastIdKey()) || 0))));
-}
+// My tasks: a grid worker's are the cases dispatched to them; an inspector's, the cases of
+// their area waiting to be verified or checked on site.
+const INSPECTION_STATES = ["verifying", "checking"];
 
 async function loadTasks() {
-  const page = await api(`/cases?assignee_id=${me.id}&state=handling&limit=200`);
-  const ids = new Set(page.items.map((c) => c.id));
+  const lists = [];
+  if (me.roles.includes("grid_worker")) lists.push(`/cases?assignee_id=${me.id}&state=handling&limit=200`);
+  if (me.roles.includes("inspector") && me.scope_code) {
+    lists.push(`/cases?region=${me.scope_code}&state=verifying&state=checking&limit=200`);
+  }
+  const items = (await Promise.all(lists.map((path) => api(path)))).flatMap((page) => page.items);
+  const ids = new Set(items.map((c) => c.id));
   for (const id of [...tasks.keys()]) if (!ids.has(id)) remove(id);
-  for (const c of page.items) apply(tasks.get(c.id)?.id ?? 0, c, false);
+  for (const c of items) apply(tasks.get(c.id)?.id ?? 0, c, false);
 }
 
 function isMine(c) {
-  return c.assignee_id === me.id && c.state === "handling";
+  if (me.roles.includes("grid_worker") && c.assignee_id === me.id && c.state === "handling") return true;
+  return me.roles.includes("inspector") && INSPECTION_STATES.includes(c.state)
+    && Boolean(me.scope_code) && c.region_code.startsWith(me.scope_code);
 }
 
-function apply(frameId, c, live) {
+function apply(frameId, c, isLive) {
   const known = tasks.get(c.id);
   if (known && frameId && known.id > frameId) return; // an older frame after a newer one
   if (!isMine(c)) return remove(c.id);
   tasks.set(c.id, { id: Math.max(frameId, known?.id ?? 0), case: c });
   const card = render(c);
-  if (live && !known) cue(card);
+  if (isLive && !known) cue(card);
 }
 
 function remove(id) {
@@ -208,8 +185,14 @@ function render(c) {
   if (!card) {
     card = $("#task-card").content.firstElementChild.cloneNode(true);
     card.id = `case-${c.id}`;
-    card.querySelector("button.handled").addEventListener("click", () => reportHandled(c.id, card));
+    for (const button of card.querySelectorAll(".actions button")) {
+      button.addEventListener("click", () => act(c.id, card, button.dataset.action, button.dataset.outcome));
+    }
     card.querySelector(".place").addEventListener("click", () => map?.flyTo([c.lat, c.lon], 18));
+    const shot = card.querySelector(".shot");
+    shot.querySelector("input").addEventListener("change", (event) => {
+      shot.classList.toggle("has-photo", event.target.files.length > 0);
+    });
     $("#task-list").prepend(card);
   }
   if (map) placeMarker(c);
@@ -219,35 +202,101 @@ function render(c) {
   card.querySelector(".number").textContent = c.number;
   card.querySelector(".place").textContent = c.address || `${c.lon.toFixed(5)}, ${c.lat.toFixed(5)}`;
   card.querySelector(".description").textContent = c.description;
-  // Deadlines in the centre's zone, whatever zone the phone is set to.
-  const zone = document.documentElement.dataset.timezone || "Asia/Shanghai";
-  const due = c.stage_due_at
-    ? new Date(c.stage_due_at).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { timeZone: zone })
-    : "";
+  const due = formatTime(c.stage_due_at, ui.lang);
   card.querySelector(".due").textContent = due ? `${t("due")}: ${due}` : "";
   card.querySelector("input.note").placeholder = t("note");
-  card.querySelector("button.handled").textContent = t("report_handled");
+  card.querySelector(".shot span").textContent = t("photo_add");
+  // The buttons of the step this case waits for (the server checks each anyway); signing for
+  // a task is offered until it is done.
+  for (const button of card.querySelectorAll(".actions button")) {
+    const signed = button.dataset.action === "sign_for" && Boolean(c.signed_for_at);
+    button.hidden = button.dataset.state !== c.state || signed;
+    button.textContent = t(button.dataset.t);
+  }
+  const waiting = pending.get(c.id);
+  card.classList.toggle("pending", Boolean(waiting));
+  for (const button of card.querySelectorAll(".actions button")) button.disabled = Boolean(waiting);
+  card.querySelector(".waiting").hidden = !waiting;
+  card.querySelector(".waiting").textContent = t("queued");
+  showEvidence(c, card).catch(() => {});
   $("#empty").hidden = true;
   return card;
 }
 
-async function reportHandled(id, card) {
-  const button = card.querySelector("button.handled");
-  const error = card.querySelector(".error");
-  button.disabled = true;
-  try {
-    await api(`/cases/${id}/actions`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ action: "report_handled", note: card.querySelector("input.note").value }),
-    });
-    remove(id);
-  } catch (exc) {
-    error.textContent = `${t("failed")}: ${exc.message}`;
-    error.hidden = false;
-    button.disabled = false;
+// The photos already on the case (the reporter's, the camera's), once per card.
+async function showEvidence(c, card) {
+  const box = card.querySelector(".evidence");
+  if (box.dataset.loaded) return;
+  box.dataset.loaded = "1";
+  const detail = await api(`/cases/${c.id}`);
+  for (const a of detail.attachments.filter((x) => x.content_type.startsWith("image/")).slice(0, 4)) {
+    const img = document.createElement("img");
+    img.alt = a.filename;
+    img.src = await blobUrl(a.url);
+    box.append(img);
   }
 }
+
+// An action goes through the outbox: sent at once when there is a signal, kept and sent later
+// when there is none. The photo is shrunk and the position read before it is queued, because
+// both belong to the moment the worker acted.
+async function act(id, card, action, outcome) {
+  const error = card.querySelector(".error");
+  error.hidden = true;
+  for (const b of card.querySelectorAll(".actions button")) b.disabled = true;
+  const file = card.querySelector(".shot input").files[0];
+  const entry = {
+    key: newKey(), kind: "action", caseId: id,
+    body: { action, outcome: outcome || null, note: card.querySelector("input.note").value },
+  };
+  try {
+    if (file) entry.photo = await shrink(file);
+    const position = action === "sign_for" ? null : await whereAmI(5000);
+    if (position) entry.body.location = position;
+    pending.set(id, entry);
+    if (tasks.has(id)) render(tasks.get(id).case);
+    await outbox.add(entry);
+  } catch (exc) {
+    pending.delete(id);
+    error.textContent = `${t("failed")}: ${exc.message}`;
+    error.hidden = false;
+    for (const b of card.querySelectorAll(".actions button")) b.disabled = false;
+  }
+}
+
+// Where the phone is, if it can tell within `wait` ms; an action is not held up without it.
+function whereAmI(wait) {
+  if (!navigator.geolocation) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    navigator.geolocation.getCurrentPosition(
+      (p) => resolve({ lon: p.coords.longitude, lat: p.coords.latitude }),
+      () => resolve(null),
+      { enableHighAccuracy: true, timeout: wait, maximumAge: 60000 },
+    );
+  });
+}
+
+async function showOutbox() {
+  const waiting = (await outbox.entries()).length;
+  const badge = $("#outbox");
+  badge.hidden = waiting === 0;
+  badge.textContent = t("waiting", { n: waiting });
+}
+
+outbox.onChange(({ sent, refused, reason }) => {
+  showOutbox().catch(() => {});
+  const entry = sent || refused;
+  if (!entry) return;
+  if (entry.kind === "report") return reportSettled(entry, reason);
+  pending.delete(entry.caseId);
+  const card = document.getElementById(`case-${entry.caseId}`);
+  if (sent && entry.body.action !== "sign_for") return remove(entry.caseId);
+  if (tasks.has(entry.caseId)) render(tasks.get(entry.caseId).case);
+  if (refused && card) {
+    card.querySelector(".error").textContent = t("refused", { reason });
+    card.querySelector(".error").hidden = false;
+  }
+});
 
 function cue(card) {
   card.classList.add("new");
@@ -320,6 +369,8 @@ async function shrink(file) {
   return new File([blob], file.name.replace(/\.[^.]*$/, "") + ".jpg", { type: "image/jpeg" });
 }
 
+// A report goes through the outbox like any action: the event's external id is the entry's
+// key, so a report sent twice is one report.
 async function sendReport(event) {
   event.preventDefault();
   const form = new FormData(event.target);
@@ -330,46 +381,53 @@ async function sendReport(event) {
     error.hidden = false;
     return;
   }
-  const kind = me.roles.includes("inspector") ? "inspector" : "grid_worker";
+  const key = newKey();
+  const entry = {
+    key, kind: "report",
+    body: {
+      external_id: key, kind: me.roles.includes("inspector") ? "inspector" : "grid_worker",
+      location: here, occurred_at: new Date().toISOString(),
+      class_code: form.get("class_code"), description: form.get("description"),
+      self_handled: form.get("self_handled") === "on",
+    },
+  };
   try {
-    const result = await api("/events", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
-        external_id: crypto.randomUUID(), // a retry of this report is recognised, not doubled
-        kind, location: here, occurred_at: new Date().toISOString(),
-        class_code: form.get("class_code"), description: form.get("description"),
-        self_handled: form.get("self_handled") === "on",
-      }),
-    });
     const photo = form.get("photo");
-    if (photo && photo.size) {
-      const upload = new FormData();
-      upload.append("file", await shrink(photo));
-      await api(`/cases/${result.case_id}/attachments`, { method: "POST", body: upload });
-    }
+    if (photo && photo.size) entry.photo = await shrink(photo);
     closeReport();
     const done = $("#report-done");
-    done.textContent = `${t("reported")} ${result.case_id}`;
-    done.dataset.caseId = result.case_id;
+    done.textContent = t("sending");
     done.hidden = false;
+    await outbox.add(entry);
+    if ((await outbox.entries()).some((e) => e.key === key)) done.textContent = t("queued");
   } catch (exc) {
     error.textContent = `${t("failed")}: ${exc.message}`;
     error.hidden = false;
   }
 }
 
+function reportSettled(entry, reason) {
+  const done = $("#report-done");
+  done.hidden = false;
+  if (reason) {
+    done.textContent = t("refused", { reason });
+    return;
+  }
+  done.textContent = `${t("reported")} ${entry.caseId}`;
+  done.dataset.caseId = entry.caseId;
+}
+
 $("#open-report").addEventListener("click", () => openReport().catch(() => {}));
 $("#cancel-report").addEventListener("click", closeReport);
 $("#locate").addEventListener("click", locate);
 $("#report").addEventListener("submit", sendReport);
-$("#login").addEventListener("submit", logIn);
+$("#login").addEventListener("submit", logInSubmitted);
 $("#logout").addEventListener("click", () => { me = null; showLogin(); });
-$("#lang").addEventListener("click", () => {
-  lang = lang === "zh" ? "en" : "zh";
-  store.setItem("cityops.lang", lang);
-  applyText();
-});
+$("#lang").addEventListener("click", () => { ui.toggle(); applyText(); });
+// Back online: send what waits at once rather than at the next reconnection of the socket.
+window.addEventListener("online", () => outbox.flush());
+setInterval(() => outbox.flush(), 20000);
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => {});
 applyText();
-if (store.getItem("cityops.token")) start().catch(showLogin);
+if (token.get()) start().catch(showLogin);
 else showLogin();
