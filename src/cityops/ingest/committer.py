@@ -1,20 +1,13 @@
-"""Group commit: concurrent ingest requests share one transaction and one fsync.
-
-Under load, requests that arrive while a transaction is being written wait for the next
-one; each transaction takes everything waiting (up to a cap), so the cost of a commit and
-of intake's few queries is shared instead of paid per event. A request is answered only
-when the transaction holding its events has committed — durability is unchanged, and a
-lone request goes through at once without waiting for company.
+"""Group commit of events (see cityops.kit.batching): concurrent ingest requests share one
+transaction, and intake's few queries, instead of paying for them per event.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
 
-from anyio.to_thread import run_sync
 from sqlalchemy.exc import DBAPIError
 
 from cityops.auth.service import Principal
@@ -23,6 +16,7 @@ from cityops.cases.intake import intake
 from cityops.db import is_retryable
 from cityops.ingest.schemas import EventResult
 from cityops.ingest.service import prepare
+from cityops.kit.batching import BatchingWriter
 
 log = logging.getLogger(__name__)
 
@@ -37,48 +31,20 @@ ATTEMPTS = 3
 class _Request:
     principal: Principal
     items: list[Any]
-    future: asyncio.Future[list[EventResult]]
 
 
 class GroupCommitter:
-    """One writer per process, fed by a queue; started on first use in the running loop."""
+    """The process's one writer of events."""
 
     def __init__(self, context: Context, max_events: int = 20_000) -> None:
         self.context = context
-        self.max_events = max_events
-        self._queue: asyncio.Queue[_Request] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._writer: BatchingWriter[_Request, list[EventResult]] = BatchingWriter(
+            self._write, lambda r: len(r.items), max_events
+        )
 
     async def submit(self, principal: Principal, items: list[Any]) -> list[EventResult]:
         """Take in `items` (already checked as a request) and return their results."""
-        if self._task is None or self._task.done():
-            self._queue = asyncio.Queue()
-            self._task = asyncio.create_task(self._run(), name="cityops-group-commit")
-        assert self._queue is not None
-        future: asyncio.Future[list[EventResult]] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Request(principal, items, future))
-        return await future
-
-    async def _run(self) -> None:
-        assert self._queue is not None
-        while True:
-            batch = [await self._queue.get()]
-            count = len(batch[0].items)
-            while not self._queue.empty() and count < self.max_events:
-                request = self._queue.get_nowait()
-                batch.append(request)
-                count += len(request.items)
-            try:
-                results = await run_sync(self._write, batch)
-            except Exception as exc:  # every waiting request learns of the failure
-                log.exception("ingest transaction failed")
-                for request in batch:
-                    if not request.future.done():
-                        request.future.set_exception(exc)
-                continue
-            for request, result in zip(batch, results, strict=True):
-                if not request.future.done():
-                    request.future.set_result(result)
+        return await self._writer.submit(_Request(principal, items))
 
     def _write(self, batch: list[_Request]) -> list[list[EventResult]]:
         for attempt in range(ATTEMPTS):
