@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from cityops.app import create_app
 from cityops.config import Settings
-from cityops.db import Base, import_all_models, make_engine
+from cityops.db import Base, import_all_models, include_name, make_engine
 from cityops.migrate import NotMigrated, ensure_migrated, head_revision, upgrade
 
 
@@ -45,7 +45,9 @@ def test_upgrade_builds_the_models_schema(fresh_engine: Engine) -> None:
     ensure_migrated(fresh_engine)
     import_all_models()
     with fresh_engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"include_name": include_name}), Base.metadata
+        )
     assert diff == []
     upgrade(fresh_engine)  # a second run is a no-op
     with fresh_engine.connect() as conn:

@@ -22,6 +22,7 @@ from cityops.kpi.api import router as kpi_router
 from cityops.migrate import ensure_migrated
 from cityops.notify.api import router as notify_router
 from cityops.org.api import router as org_router
+from cityops.sensing.api import router as sensing_router
 from cityops.web.pages import STATIC_DIR
 from cityops.web.pages import router as web_router
 from cityops.worktime.api import router as calendar_router
@@ -32,6 +33,7 @@ API_PREFIX = "/api/v1"
 # Routes are matched in order: the ingest route, the busiest by far, is tried first.
 ROUTERS: list[APIRouter] = [
     ingest_router,
+    sensing_router,
     auth_router,
     org_router,
     catalog_router,
@@ -62,14 +64,17 @@ def create_app(
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
         context.start_delivery(asyncio.get_running_loop())
-        sweeper = None
+        sweepers = []
         if settings.run_scheduler:
-            from cityops.cases.jobs import SweepThread
+            from cityops.cases.jobs import sweep_thread
+            from cityops.sensing.jobs import silence_thread
 
-            sweeper = SweepThread(context, settings.sla_sweep_seconds)
-            sweeper.start()
+            sweepers = [sweep_thread(context, settings.sla_sweep_seconds),
+                        silence_thread(context, settings.silence_sweep_seconds)]  # fmt: skip
+            for sweeper in sweepers:
+                sweeper.start()
         yield
-        if sweeper is not None:
+        for sweeper in sweepers:
             sweeper.stop()
         context.stop_delivery()
 

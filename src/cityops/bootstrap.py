@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,10 +27,14 @@ from cityops.kit.storage import BlobStorage, make_storage
 from cityops.notify.handlers import FramePublisher
 from cityops.notify.hub import LocalHub, make_hub
 from cityops.org.service import load_grid_index
+from cityops.sensing.events import ReadingsStored
+from cityops.sensing.registry import LatestValues, Registry, load_registry
 from cityops.worktime.service import WorkCalendar, load_calendar
 
 if TYPE_CHECKING:
     from cityops.ingest.committer import GroupCommitter
+    from cityops.sensing.service import SensingEnv
+    from cityops.sensing.writer import ReadingsWriter
 
 T = TypeVar("T")
 
@@ -78,15 +83,23 @@ class Context:
     grids: ReferenceCache[GridIndex] = field(init=False)
     catalog: ReferenceCache[CatalogSnapshot] = field(init=False)
     calendar: ReferenceCache[WorkCalendar] = field(init=False)
+    sensors: ReferenceCache[Registry] = field(init=False)
+    latest: LatestValues = field(init=False)
     committer: GroupCommitter = field(init=False)
+    readings: ReadingsWriter = field(init=False)
     api_keys: ApiKeyCache = field(init=False)
     hub: LocalHub = field(init=False)
     publisher: FramePublisher = field(init=False)
 
     def __post_init__(self) -> None:
         from cityops.ingest.committer import GroupCommitter
+        from cityops.sensing.writer import ReadingsWriter
 
         self.committer = GroupCommitter(self)
+        self.readings = ReadingsWriter(self)
+        self.sensors = ReferenceCache(load_registry)
+        self.latest = LatestValues()
+        self.bus.subscribe(ReadingsStored, lambda e: self.latest.update(e.latest))
         self.api_keys = ApiKeyCache()
         self.grids = ReferenceCache(load_grid_index)
         self.catalog = ReferenceCache(load_snapshot)
@@ -129,9 +142,23 @@ class Context:
             snapshot=self.catalog.get(session), calendar=self.calendar.get(session), now=now
         )
 
+    def sensing_env(self, session: Session, now: datetime) -> SensingEnv:
+        """What the sensing services read: the device registry and, when an alarm opens a
+        case, what intake and the case services read."""
+        from cityops.sensing.service import SensingEnv
+
+        return SensingEnv(
+            registry=self.sensors.get(session),
+            now=now,
+            tz=ZoneInfo(self.settings.timezone),
+            intake_env=lambda: self.intake_env(session, now),
+            case_env=lambda: self.case_env(session, now),
+        )
+
     def invalidate_reference(self) -> None:
-        """Forget the cached grids, catalog and calendar (after an import or an edit)."""
-        for cache in (self.grids, self.catalog, self.calendar):
+        """Forget the cached grids, catalog, calendar and device registry (after an import
+        or an edit)."""
+        for cache in (self.grids, self.catalog, self.calendar, self.sensors):
             cache.invalidate()
 
 

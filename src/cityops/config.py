@@ -42,8 +42,14 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: str | None = None
     max_batch_size: int = 10_000
+    max_readings_batch: int = Field(
+        default=100_000, description="Most readings one POST /api/v1/readings may carry"
+    )
     max_upload_bytes: int = 20 * 1024 * 1024
     sla_sweep_seconds: int = 60
+    silence_sweep_seconds: int = Field(
+        default=60, description="How often devices that stopped reporting are looked for"
+    )
     run_scheduler: bool = Field(
         default=False,
         description="Run the overdue sweep inside the API process (`cityops serve` turns it on)",

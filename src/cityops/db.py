@@ -32,6 +32,7 @@ MODEL_MODULES = (
     "cityops.worktime.models",
     "cityops.ingest.models",
     "cityops.cases.models",
+    "cityops.sensing.models",
 )
 
 
@@ -75,6 +76,16 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSONType,
         list[Any]: JSONType,
     }
+
+
+# PostgreSQL partitions of a partitioned table (readings_default, readings_p20261124...):
+# the models describe the parent, so comparisons of the schema with the models skip them.
+PARTITION_PREFIXES = ("readings_",)
+
+
+def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
+    """Alembic's `include_name`: every object but a partition of a partitioned table."""
+    return not (type_ == "table" and name is not None and name.startswith(PARTITION_PREFIXES))
 
 
 def import_all_models() -> None:

@@ -42,6 +42,9 @@ class Signal:
     reporter_id: int | None
     reporter_name: str
     reporter_role: str
+    # Where an automatic dispatch to a department goes instead of the class's responsible
+    # department: a sensor's alarm goes to the owner of the facility it watches.
+    department_id: int | None = None
 
 
 @dataclass
@@ -467,6 +470,8 @@ def _open_case(
     if rule.dispatch_to == DispatchTarget.GRID_WORKER and worker is not None:
         assignee = worker[0]
         department_id = street_offices.get(region_code[: CODE_LENGTH[RegionLevel.STREET]])
+    elif s.department_id is not None:
+        department_id = s.department_id
     elif klass.department_code and klass.department_code in snapshot.department_ids:
         department_id = snapshot.department_ids[klass.department_code]
     if department_id is None and assignee is None:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-import threading
-
 from cityops.bootstrap import Context
 from cityops.cases.service import sweep_overdue
-
-log = logging.getLogger(__name__)
+from cityops.kit.periodic import PeriodicThread
 
 
 def run_sweep(context: Context) -> int:
@@ -27,23 +23,8 @@ def run_sweep(context: Context) -> int:
         uow.close()
 
 
-class SweepThread(threading.Thread):
-    """Runs the sweep every `interval` seconds until stopped; a failed pass is logged."""
-
-    def __init__(self, context: Context, interval: float) -> None:
-        super().__init__(name="cityops-sla-sweep", daemon=True)
-        self.context = context
-        self.interval = interval
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.wait(self.interval):
-            try:
-                escalated = run_sweep(self.context)
-                if escalated:
-                    log.info("escalated %d overdue case(s)", escalated)
-            except Exception:
-                log.exception("overdue sweep failed")
-
-    def stop(self) -> None:
-        self.stopped.set()
+def sweep_thread(context: Context, interval: float) -> PeriodicThread:
+    """The overdue sweep every `interval` seconds, in a thread of its own."""
+    return PeriodicThread(
+        "cityops-sla-sweep", interval, lambda: run_sweep(context), "overdue case(s) escalated"
+    )

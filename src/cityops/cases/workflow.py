@@ -60,6 +60,7 @@ class Action(StrEnum):
     EVALUATE = "evaluate"
     ESCALATE = "escalate"
     URGE = "urge"
+    NOTE = "note"  # the system records what happened around the case (a sensor cleared)
 
 
 ACTION_NAMES_ZH = {
@@ -85,6 +86,7 @@ ACTION_NAMES_ZH = {
     Action.EVALUATE: "评价",
     Action.ESCALATE: "超时升级",
     Action.URGE: "督办",
+    Action.NOTE: "情况记录",
 }
 
 # Roles as stored on people (cityops.org.models.Role); plain strings keep this module pure.
@@ -266,6 +268,7 @@ TRANSITIONS: dict[Action, Transition] = {
         Transition(Action.ESCALATE, frozenset(OPEN_STATES), None, _no, system_may=True),
         Transition(Action.URGE, frozenset(OPEN_STATES), None,
                    _region_role(SHIFT_LEADER, SUPERVISOR)),
+        Transition(Action.NOTE, frozenset(OPEN_STATES), None, _no, system_may=True),
     )
 }  # fmt: skip
 
@@ -346,7 +349,7 @@ def plan(facts: CaseFacts, actor: Actor, action: str, outcome: str | None = None
         target = {"extension": S.HANDLING, "return": S.FILED, "defer": S.DEFERRED}[
             request_kind or "extension"
         ]
-    elif act in (Action.ESCALATE, Action.URGE):
+    elif act in (Action.ESCALATE, Action.URGE, Action.NOTE):
         target = facts.state
     elif act in (Action.REQUEST_EXTENSION, Action.REQUEST_RETURN, Action.REQUEST_DEFER):
         request_kind = act.value.removeprefix("request_")

@@ -266,3 +266,20 @@ def add_to_counts(
         "WHERE id = ?",
         [(n, stamp, i) for i, n in ordered],
     )
+
+
+def execute_many(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+    """Run `sql`, written with `?` marks, once per row on the driver (an UPDATE or an
+    upsert of many rows); datetimes are converted to what the database stores. Returns
+    the rows affected."""
+    if not rows:
+        return 0
+    if dialect_name(session) == "postgresql":
+        sql = sql.replace("?", "%s")
+        params = [tuple(v.astimezone(UTC) if isinstance(v, datetime) else v for v in row)
+                  for row in rows]  # fmt: skip
+    else:
+        params = [tuple(_sqlite_datetime(v) if isinstance(v, datetime) else v for v in row)
+                  for row in rows]  # fmt: skip
+    result = session.connection().exec_driver_sql(sql, params)
+    return int(result.rowcount)

@@ -74,6 +74,7 @@ const ACTIONS = {
   report_handled: ["处置反馈", "Report handled"], send_check: ["派发核查", "Send to check"],
   check: ["核查", "Check"], self_handle: ["自处理", "Fixed on the spot"], close: ["结案", "Close"],
   evaluate: ["评价", "Evaluate"], escalate: ["超时升级", "Escalate"], urge: ["督办", "Urge"],
+  note: ["情况记录", "Note"],
 };
 const SOURCES = {
   camera: ["视频", "Camera"], sensor: ["传感器", "Sensor"], inspector: ["监督员", "Inspector"],

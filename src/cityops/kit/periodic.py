@@ -1,0 +1,34 @@
+"""A background thread that runs one job every so many seconds until stopped."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+
+class PeriodicThread(threading.Thread):
+    """Runs `job` every `interval` seconds; a failed pass is logged and the next one runs.
+
+    `job` returns how much it did; passes that did something are logged as `what`."""
+
+    def __init__(self, name: str, interval: float, job: Callable[[], int], what: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self.interval = interval
+        self.job = job
+        self.what = what
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                done = self.job()
+                if done:
+                    log.info("%s: %d", self.what, done)
+            except Exception:
+                log.exception("%s failed", self.name)
+
+    def stop(self) -> None:
+        self.stopped.set()
