@@ -211,11 +211,15 @@ def test_only_the_reporting_inspector_fixes_on_the_spot() -> None:
         plan(facts(State.REPORTED), inspector, "self_handle")
 
 
-def test_the_system_may_only_accept_file_dispatch_and_escalate() -> None:
+def test_the_system_may_only_accept_file_dispatch_escalate_and_note() -> None:
     system = Actor.system("auto")
-    assert allowed_actions(facts(State.REPORTED, verified=None), system) == ["accept", "escalate"]
-    assert allowed_actions(facts(State.ACCEPTED), system) == ["file", "escalate"]
-    assert allowed_actions(facts(State.FILED), system) == ["dispatch", "escalate"]
+    assert allowed_actions(facts(State.REPORTED, verified=None), system) == [
+        "accept",
+        "escalate",
+        "note",
+    ]
+    assert allowed_actions(facts(State.ACCEPTED), system) == ["file", "escalate", "note"]
+    assert allowed_actions(facts(State.FILED), system) == ["dispatch", "escalate", "note"]
     assert allowed_actions(facts(State.CLOSED), system) == []
     assert plan(facts(State.HANDLING), system, "escalate").to_state is State.HANDLING
     with pytest.raises(Forbidden):
