@@ -82,3 +82,21 @@ def test_serving_an_unmigrated_database_says_what_to_run() -> None:
     result = runner.invoke(app, ["serve"])
     assert result.exit_code == 2
     assert "cityops migrate" in result.output
+
+
+@pytest.mark.usefixtures("database")
+def test_a_single_server_process_runs_the_sweeps_unless_told_not_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import uvicorn
+
+    run("migrate")
+    seen: list[bool] = []
+    # The app is built from the settings read when uvicorn calls the factory, after `serve`
+    # has set the scheduler switch: that is the moment to look.
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.append(get_settings().run_scheduler))
+    # Set (so that the test restores it afterwards): `serve` overwrites it.
+    monkeypatch.setenv("CITYOPS_RUN_SCHEDULER", "0")
+    run("serve")
+    run("serve", "--no-scheduler")
+    assert seen == [True, False]

@@ -73,7 +73,15 @@ def create_app(
                         silence_thread(context, settings.silence_sweep_seconds)]  # fmt: skip
             for sweeper in sweepers:
                 sweeper.start()
+        consumer = None
+        if settings.mqtt_enabled:  # one process only: see `cityops mqtt`
+            from cityops.ingest.mqtt import ReadingsConsumer
+
+            consumer = ReadingsConsumer(context)
+            consumer.start()
         yield
+        if consumer is not None:
+            consumer.stop()
         for sweeper in sweepers:
             sweeper.stop()
         context.stop_delivery()

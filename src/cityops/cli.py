@@ -1,4 +1,4 @@
-"""The `cityops` command: serve, migrate, demo, import, export, user, apikey, sweep."""
+"""The `cityops` command: serve, migrate, demo, import, export, user, apikey, sweep, mqtt."""
 
 from __future__ import annotations
 
@@ -81,6 +81,14 @@ def serve(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     os.environ["CITYOPS_RUN_SCHEDULER"] = "1" if scheduler else "0"
+    if workers > 1 and get_settings().mqtt_enabled:
+        # Every worker would connect with the same client id and take the session from
+        # the others, over and over: one consumer only, in a process of its own.
+        os.environ["CITYOPS_MQTT_ENABLED"] = "0"
+        console.print("[yellow]MQTT consumer not started with --workers: run `cityops mqtt`[/]")
+    # The settings were read (and cached) above, before these variables were set; a single
+    # worker builds its app in this process and must read them again to see them.
+    get_settings.cache_clear()
     uvicorn.run(
         "cityops.app:create_app",
         factory=True,
@@ -118,6 +126,55 @@ def sweep(
             time.sleep(ctx.settings.sla_sweep_seconds)
     finally:
         ctx.stop_delivery()
+
+
+@app.command("mqtt")
+def mqtt_cmd() -> None:
+    """Take in readings from the MQTT broker (CITYOPS_MQTT_*) until stopped.
+
+    The one consumer of a deployment that runs several API processes: `serve --workers N`
+    must not consume in every worker (with CITYOPS_MQTT_SHARED, several `cityops mqtt`
+    processes with their own CITYOPS_MQTT_CLIENT_ID split the messages).
+    """
+    import logging
+    import signal
+    import threading
+
+    from cityops.ingest.mqtt import ReadingsConsumer
+    from cityops.migrate import NotMigrated, ensure_migrated
+
+    ctx = _context()
+    try:
+        ensure_migrated(ctx.engine)
+    except NotMigrated as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    logging.basicConfig(
+        level=ctx.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        consumer = ReadingsConsumer(ctx)
+    except ValueError as exc:  # a topic scheme that cannot work
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Alarms and the cases they open reach the consoles connected to the API processes.
+    ctx.start_delivery(always=True)
+    consumer.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        consumer.stop()
+        ctx.stop_delivery()
+    s = consumer.stats
+    console.print(
+        f"stopped: {s.messages} message(s), {s.created} reading(s) stored, "
+        f"{s.duplicates} duplicate(s), {s.dead_letters} dead letter(s)"
+    )
 
 
 @user_app.command("create")

@@ -71,6 +71,51 @@ class Settings(BaseSettings):
         "https://tiles.example.gov.cn/{z}/{x}/{y}.png; empty: grids and cases on a plain "
         "background (our own layers are always drawn)",
     )
+    mqtt_enabled: bool = Field(
+        default=False,
+        description="Run the MQTT consumer of readings inside the API process (one process "
+        "only: with several, run `cityops mqtt` instead)",
+    )
+    mqtt_host: str = Field(default="127.0.0.1", description="The MQTT broker's host")
+    mqtt_port: int = Field(default=1883, description="The MQTT broker's port (8883 with TLS)")
+    mqtt_username: str | None = Field(default=None, description="The consumer's user on the broker")
+    mqtt_password: str | None = Field(
+        default=None, description="The consumer's password on the broker"
+    )
+    mqtt_tls: bool = Field(default=False, description="Connect to the broker over TLS")
+    mqtt_ca_file: Path | None = Field(
+        default=None,
+        description="CA certificate(s) the broker's certificate is checked against with "
+        "TLS; none: the system's",
+    )
+    mqtt_client_id: str = Field(
+        default="cityops-readings",
+        description="The consumer's client id: the broker keeps its session (subscription "
+        "and queued messages) under it, so keep it fixed; each consumer its own",
+    )
+    mqtt_topic: str = Field(
+        default="cityops/readings/{device}/{property}",
+        description="Topic scheme: {device} and {property} are whole levels read from "
+        "each topic; without {property}, a message carries several properties",
+    )
+    mqtt_shared: bool = Field(
+        default=False,
+        description="Subscribe as $share/cityops/<topic> (MQTT 5): several consumers, each "
+        "with its own client id, split the messages",
+    )
+    mqtt_batch_ms: int = Field(
+        default=5, ge=0, description="Longest wait for more messages before writing a batch (ms)"
+    )
+    mqtt_batch_max: int = Field(
+        default=5000, ge=1, description="Most readings written in one transaction"
+    )
+    mqtt_session_expiry_s: int = Field(
+        default=7 * 24 * 3600,
+        ge=0,
+        le=2**32 - 1,
+        description="How long the broker keeps the consumer's session and queues messages "
+        "for it while it is away (s)",
+    )
     log_level: str = "INFO"
 
 

@@ -762,17 +762,25 @@ def record_dead_letter(
     reason: str,
     now: datetime,
 ) -> None:
-    """Keep a message a consumer could not take, with why, for someone to look at."""
-    text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+    """Keep a message a consumer could not take, with why, for someone to look at.
+
+    The payload is kept as text that shows every byte: invalid UTF-8 as `\\xNN` escapes
+    (not replaced, so the sender can be shown what they sent) and NUL as `\\x00`, which
+    PostgreSQL's text type refuses."""
     session.add(
         DeadLetter(
             channel=channel,
-            topic=topic[:200],
-            payload=text[:10_000],
-            reason=reason[:500],
+            topic=_printable(topic)[:200],
+            payload=_printable(payload)[:10_000],
+            reason=_printable(reason)[:500],
             received_at=now,
         )
     )
+
+
+def _printable(value: bytes | str) -> str:
+    text = value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else value
+    return text.replace("\x00", "\\x00")
 
 
 # -- the registry: device types, devices, rules -------------------------------------------
