@@ -18,6 +18,7 @@ from cityops.cases.api import router as cases_router
 from cityops.catalog.api import router as catalog_router
 from cityops.config import Settings, get_settings
 from cityops.ingest.api import router as ingest_router
+from cityops.ingest.sensorthings.api import router as sta_router
 from cityops.kpi.api import router as kpi_router
 from cityops.migrate import ensure_migrated
 from cityops.notify.api import router as notify_router
@@ -42,6 +43,8 @@ ROUTERS: list[APIRouter] = [
     kpi_router,
     notify_router,
 ]
+# Open standards, each at its own prefix outside /api/v1 (OGC SensorThings at /sta/v1.1).
+STANDARDS: list[APIRouter] = [sta_router]
 # The pages, served at the root.
 PAGES: list[APIRouter] = [web_router]
 
@@ -99,6 +102,8 @@ def create_app(
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    for router in STANDARDS:
+        app.include_router(router)
     for router in PAGES:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

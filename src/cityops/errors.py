@@ -31,6 +31,26 @@ class DomainError(Exception):
         self.extra = extra
 
 
+class BadRequest(DomainError):
+    """A request that cannot be taken as sent (a query option, a path, a body), answered 400
+    where a standard says so (SensorThings) rather than our usual 422."""
+
+    status = 400
+    code = "bad-request"
+    title = "Bad request"
+
+    @classmethod
+    def at(cls, path: str, message: str, detail: str | None = None) -> BadRequest:
+        """About one place (`$filter`, `result`, `Datastreams.0.Sensor`...)."""
+        return cls(detail or f"{path}: {message}", errors=[FieldProblem(path, message)])
+
+
+class MethodNotAllowed(DomainError):
+    status = 405
+    code = "method-not-allowed"
+    title = "Method not allowed"
+
+
 class Invalid(DomainError):
     """Input that is well-formed but breaks a rule (unknown code, out of range...)."""
 
