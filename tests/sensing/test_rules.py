@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import itertools
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from cityops.sensing.models import RuleKind, Severity
 from cityops.sensing.rules import Change, Level, RuleSpec, empty_state, reset, run, step
 
@@ -122,3 +128,54 @@ def test_after_a_reset_the_condition_must_hold_again() -> None:
     assert moves == []
     moves, state = run(held, [(30, 30)], state)
     assert [m.change for m in moves] == [Change.RAISED]
+
+
+# -- properties that hold for any sequence of readings ------------------------------------------
+
+values = st.floats(min_value=-10, max_value=100, allow_nan=False)
+readings = st.lists(st.tuples(st.floats(min_value=0.001, max_value=120), values), max_size=60)
+specs = st.builds(
+    RuleSpec,
+    id=st.just(1),
+    kind=st.sampled_from([RuleKind.THRESHOLD, RuleKind.RATE]),
+    direction=st.just("above"),
+    levels=st.just((Level(Severity.WARNING, 25), Level(Severity.MAJOR, 50))),
+    clear_at=st.sampled_from([0.0, 10.0, 20.0]),
+    for_seconds=st.sampled_from([0.0, 30.0]),
+    for_count=st.integers(min_value=1, max_value=3),
+    clear_for_seconds=st.sampled_from([0.0, 45.0]),
+)
+
+
+@given(spec=specs, gaps=readings)
+def test_any_sequence_alternates_raise_and_clear_and_severity_only_rises(
+    spec: RuleSpec, gaps: list[tuple[float, float]]
+) -> None:
+    times = itertools.accumulate(gap for gap, _ in gaps)
+    moves, state = run(spec, [(t, v) for t, (_, v) in zip(times, gaps, strict=True)])
+    active = 0
+    for move in moves:
+        if move.change is Change.RAISED:
+            assert active == 0, "a second alarm while one is active"
+            active = int(move.severity)
+        elif move.change is Change.ESCALATED:
+            assert 0 < active < int(move.severity)
+            active = int(move.severity)
+        else:
+            assert active and int(move.severity) == active
+            active = 0
+    assert state["active"] == active
+
+
+@given(spec=specs, gaps=readings.filter(bool), late=st.lists(values, min_size=1, max_size=10))
+def test_late_readings_change_nothing(
+    spec: RuleSpec, gaps: list[tuple[float, float]], late: list[float]
+) -> None:
+    series = list(zip(itertools.accumulate(g for g, _ in gaps), (v for _, v in gaps), strict=True))
+    _, state = run(spec, series)
+    before = copy.deepcopy(state)
+    last = series[-1][0]
+    for i, v in enumerate(late):  # at the last reading's time, then ever earlier
+        moves, judged = step(spec, state, last - i, v)
+        assert moves == [] and not judged
+    assert state == before
