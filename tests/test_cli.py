@@ -100,3 +100,38 @@ def test_a_single_server_process_runs_the_sweeps_unless_told_not_to(
     run("serve")
     run("serve", "--no-scheduler")
     assert seen == [True, False]
+
+
+@pytest.mark.usefixtures("database")
+def test_sweep_runs_the_scheduled_work_once_or_as_a_worker_until_terminated(
+    database: str,
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    run("migrate")
+    out = run("sweep")
+    assert "escalated 0 overdue case(s)" in out and "raised 0 silence alarm(s)" in out
+    env = {**os.environ, "CITYOPS_DATABASE_URL": database, "CITYOPS_HUB": "local"}
+    command = [sys.executable, "-m", "cityops", "sweep", "--loop"]
+    proc = subprocess.Popen(
+        command, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("running: "), first
+        names = first.removeprefix("running: ").strip().split(", ")
+        assert names == [
+            "cityops-sla-sweep",
+            "cityops-silence-sweep",
+            "cityops-sensor-maintenance",
+        ]
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0

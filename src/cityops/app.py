@@ -67,15 +67,9 @@ def create_app(
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
         context.start_delivery(asyncio.get_running_loop())
-        sweepers = []
-        if settings.run_scheduler:
-            from cityops.cases.jobs import sweep_thread
-            from cityops.sensing.jobs import silence_thread
-
-            sweepers = [sweep_thread(context, settings.sla_sweep_seconds),
-                        silence_thread(context, settings.silence_sweep_seconds)]  # fmt: skip
-            for sweeper in sweepers:
-                sweeper.start()
+        sweepers = context.scheduled_work() if settings.run_scheduler else []
+        for sweeper in sweepers:
+            sweeper.start()
         consumer = None
         if settings.mqtt_enabled:  # one process only: see `cityops mqtt`
             from cityops.ingest.mqtt import ReadingsConsumer

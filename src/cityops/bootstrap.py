@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from cityops.db import make_engine, make_sessionmaker, read_only
 from cityops.geo.index import GridIndex
 from cityops.kit.bus import MessageBus, UnitOfWork
 from cityops.kit.clock import Clock, SystemClock
+from cityops.kit.periodic import PeriodicThread
 from cityops.kit.storage import BlobStorage, make_storage
 from cityops.notify.handlers import FramePublisher
 from cityops.notify.hub import LocalHub, make_hub
@@ -122,6 +123,20 @@ class Context:
     def stop_delivery(self) -> None:
         self.hub.stop()
 
+    def scheduled_work(self) -> list[PeriodicThread]:
+        """Every periodic job, each in a thread of its own (not started): the overdue sweep,
+        the silence sweep and sensor storage upkeep. One API process runs them (the
+        scheduler), or `cityops sweep --loop` beside several."""
+        from cityops.cases.jobs import sweep_thread
+        from cityops.sensing.jobs import maintenance_thread, silence_thread
+
+        settings = self.settings
+        return [
+            sweep_thread(self, settings.sla_sweep_seconds),
+            silence_thread(self, settings.silence_sweep_seconds),
+            maintenance_thread(self, settings.sensor_maintenance_seconds),
+        ]
+
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         factory = self.read_sessions if read_only else self.sessions
         return UnitOfWork(factory(), self.bus)
@@ -147,12 +162,14 @@ class Context:
         case, what intake and the case services read."""
         from cityops.sensing.service import SensingEnv
 
+        days = self.settings.reading_retention_days
         return SensingEnv(
             registry=self.sensors.get(session),
             now=now,
             tz=ZoneInfo(self.settings.timezone),
             intake_env=lambda: self.intake_env(session, now),
             case_env=lambda: self.case_env(session, now),
+            reading_retention=timedelta(days=days) if days else None,
         )
 
     def invalidate_reference(self) -> None:

@@ -1,4 +1,5 @@
-"""The `cityops` command: serve, migrate, demo, import, export, user, apikey, sweep, mqtt."""
+"""The `cityops` command: serve, migrate, demo, import, export, user, apikey, sweep, mqtt,
+sensors."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from cityops.config import get_settings
 
@@ -25,10 +26,12 @@ user_app = typer.Typer(help="Manage people's logins", no_args_is_help=True)
 apikey_app = typer.Typer(help="Manage API keys of machine sources", no_args_is_help=True)
 import_app = typer.Typer(help="Load a district's own data (all-or-nothing)", no_args_is_help=True)
 export_app = typer.Typer(help="Write the district's data to files", no_args_is_help=True)
+sensors_app = typer.Typer(help="Look after the sensors' data", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+app.add_typer(sensors_app, name="sensors")
 console = Console()
 
 
@@ -105,25 +108,49 @@ def serve(
 @app.command()
 def sweep(
     loop: Annotated[
-        bool, typer.Option(help="Keep sweeping every CITYOPS_SLA_SWEEP_SECONDS")
+        bool,
+        typer.Option(
+            help="Run all the scheduled work, each job at its interval, until stopped "
+            "(the overdue and silence sweeps, sensor storage upkeep)"
+        ),
     ] = False,
 ) -> None:
-    """Mark overdue cases and escalate them (once, or as a worker process with --loop)."""
-    import time
+    """Escalate overdue cases and raise alarms for silent devices, once; or, with --loop,
+    run all the scheduled work as a worker process beside API processes that run none."""
+    import logging
+    import signal
+    import threading
 
     from cityops.cases.jobs import run_sweep
+    from cityops.sensing.jobs import run_silence_sweep
 
     ctx = _context()
-    # Escalations are pushed to the consoles and phones connected to the API processes
-    # (through PostgreSQL or NATS; on SQLite the API process sweeps by itself).
+    # Escalations and alarms are pushed to the consoles and phones connected to the API
+    # processes (through PostgreSQL or NATS; on SQLite the API process sweeps by itself).
     ctx.start_delivery(always=True)
     try:
-        while True:
-            count = run_sweep(ctx)
-            console.print(f"escalated {count} overdue case(s)")
-            if not loop:
-                return
-            time.sleep(ctx.settings.sla_sweep_seconds)
+        if not loop:
+            console.print(f"escalated {run_sweep(ctx)} overdue case(s)")
+            console.print(f"raised {run_silence_sweep(ctx)} silence alarm(s)")
+            return
+        logging.basicConfig(
+            level=ctx.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        jobs = ctx.scheduled_work()
+        for job in jobs:
+            job.start()
+        console.print(f"running: {', '.join(job.name for job in jobs)}")
+        try:
+            while not stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            pass
+        for job in jobs:
+            job.stop()
+        for job in jobs:  # a pass under way finishes (and commits) before the exit
+            job.join(timeout=60)
     finally:
         ctx.stop_delivery()
 
@@ -435,3 +462,47 @@ def _print_logins() -> None:
     console.print(f"demo logins (password [bold]{DEMO_PASSWORD}[/bold], for the demo only):")
     for username, role in WELL_KNOWN.items():
         console.print(f"  {username:<12} {role}")
+
+
+@sensors_app.command("maintain")
+def sensors_maintain(
+    loop: Annotated[
+        bool, typer.Option(help="Keep at it every CITYOPS_SENSOR_MAINTENANCE_SECONDS")
+    ] = False,
+) -> None:
+    """Make the days' partitions of readings ahead, move readings out of the default
+    partition, and remove readings and rollups past their retention (once, or with --loop
+    as a worker process)."""
+    import time
+
+    from cityops.migrate import NotMigrated, ensure_migrated
+    from cityops.sensing.jobs import run_maintenance
+
+    ctx = _context()
+    try:
+        ensure_migrated(ctx.engine)
+        while True:
+            with progress_bar() as bar:
+                report = run_maintenance(ctx, progress=_phases(bar))
+            for line in report.lines():
+                console.print(line)
+            if not loop:
+                return
+            time.sleep(ctx.settings.sensor_maintenance_seconds)
+    except NotMigrated as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        ctx.engine.dispose()
+
+
+def _phases(bar: Progress) -> Callable[[str, int, int], None]:
+    """A progress callback showing a bar per phase of a long job, each added when it starts."""
+    tasks: dict[str, TaskID] = {}
+
+    def show(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(phase, total=total)
+        bar.update(tasks[phase], completed=done, total=total)
+
+    return show

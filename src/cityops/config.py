@@ -50,6 +50,28 @@ class Settings(BaseSettings):
     silence_sweep_seconds: int = Field(
         default=60, description="How often devices that stopped reporting are looked for"
     )
+    # Sensor storage (sensing/retention.py): 0 days keeps that kind of data forever.
+    reading_retention_days: int = Field(
+        default=30,
+        ge=0,
+        description="How long raw readings are kept (days); older readings are refused",
+    )
+    rollup_1m_retention_days: int = Field(
+        default=90, ge=0, description="How long per-minute rollups are kept (days)"
+    )
+    rollup_1h_retention_days: int = Field(
+        default=3650, ge=0, description="How long hourly rollups are kept (days)"
+    )
+    reading_partition_days_ahead: int = Field(
+        default=3,
+        ge=0,
+        description="PostgreSQL: days' partitions of readings made ahead of today",
+    )
+    sensor_maintenance_seconds: int = Field(
+        default=3600,
+        ge=1,
+        description="How often partitions are made and old sensor data removed",
+    )
     run_scheduler: bool = Field(
         default=False,
         description="Run the overdue sweep inside the API process (`cityops serve` turns it on)",

@@ -78,7 +78,7 @@ class Base(DeclarativeBase):
     }
 
 
-# PostgreSQL partitions of a partitioned table (readings_default, readings_p20261124...):
+# PostgreSQL partitions of a partitioned table (readings_default, readings_20261124...):
 # the models describe the parent, so comparisons of the schema with the models skip them.
 PARTITION_PREFIXES = ("readings_",)
 

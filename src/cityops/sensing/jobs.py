@@ -1,10 +1,16 @@
-"""Scheduled work on sensors: silence alarms for devices that stopped reporting."""
+"""Scheduled work on sensors: silence alarms for devices that stopped reporting, and the
+upkeep of their storage (partitions, retention)."""
 
 from __future__ import annotations
 
 from cityops.bootstrap import Context
 from cityops.kit.periodic import PeriodicThread
+from cityops.sensing.retention import MaintenanceReport, Progress, RetentionPolicy, maintain
 from cityops.sensing.service import sweep_silence
+
+# The first storage pass runs soon after start-up: on a database just migrated, readings
+# land in the default partition until it has made the days' partitions.
+FIRST_MAINTENANCE_AFTER = 10.0
 
 
 def run_silence_sweep(context: Context) -> int:
@@ -24,4 +30,27 @@ def silence_thread(context: Context, interval: float) -> PeriodicThread:
         interval,
         lambda: run_silence_sweep(context),
         "silence alarm(s) raised",
+    )
+
+
+def run_maintenance(
+    context: Context, *, policy: RetentionPolicy | None = None, progress: Progress | None = None
+) -> MaintenanceReport:
+    """One pass of storage upkeep with the settings' retention; each step commits itself."""
+    return maintain(
+        context.sessions,
+        policy or RetentionPolicy.from_settings(context.settings),
+        context.clock.now(),
+        read_sessions=context.read_sessions,
+        progress=progress,
+    )
+
+
+def maintenance_thread(context: Context, interval: float) -> PeriodicThread:
+    return PeriodicThread(
+        "cityops-sensor-maintenance",
+        interval,
+        lambda: run_maintenance(context).changes,
+        "sensor storage change(s)",
+        first_after=min(FIRST_MAINTENANCE_AFTER, interval),
     )

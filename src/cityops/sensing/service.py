@@ -87,6 +87,8 @@ class SensingEnv:
     tz: tzinfo
     intake_env: Callable[[], IntakeEnv]
     case_env: Callable[[], CaseEnv]
+    # Readings older than this are refused: the next retention pass would delete them.
+    reading_retention: timedelta | None = None
 
 
 @dataclass(slots=True)
@@ -173,6 +175,8 @@ def _check(session: Session, env: SensingEnv, index: int, raw: Any) -> _Item | R
         return _reject(index, "time", str(exc))
     if t > env.now + MAX_CLOCK_SKEW:
         return _reject(index, "time", "is in the future")
+    if env.reading_retention is not None and t < env.now - env.reading_retention:
+        return _reject(index, "time", f"older than retention ({env.reading_retention.days} days)")
     return _Item(index, stream, t, value, not stream.possible(value))
 
 
