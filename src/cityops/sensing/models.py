@@ -161,6 +161,8 @@ class Reading(Base):
     """
 
     __tablename__ = "readings"
+    # SQLite keeps each row in its key's B-tree, not twice over (migration 0005).
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     datastream_id: Mapped[int] = mapped_column(primary_key=True)
     observed_at: Mapped[datetime] = mapped_column(primary_key=True)
@@ -174,6 +176,7 @@ class Rollup(Base):
     """min/max/sum/count of a datastream's readings per minute ("1m") or hour ("1h")."""
 
     __tablename__ = "reading_rollups"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     datastream_id: Mapped[int] = mapped_column(primary_key=True)
     bucket: Mapped[str] = mapped_column(String(2), primary_key=True)

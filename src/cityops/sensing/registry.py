@@ -9,6 +9,7 @@ unknown: a miss is looked up in the database before a reading is rejected.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -124,6 +125,9 @@ class Registry:
     by_key: dict[tuple[str, str], StreamInfo]
     rules: dict[int, RuleInfo]
     _for_stream: dict[int, tuple[RuleInfo, ...]] = field(default_factory=dict)
+    _silence_for: dict[int, tuple[RuleInfo, ...]] = field(default_factory=dict)
+    # When this process last wrote each device's `last_seen_at` (see `heard_from`).
+    _heard: dict[int, datetime] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def stream(self, session: Session, device_code: str, property_code: str) -> StreamInfo | None:
@@ -185,21 +189,36 @@ class Registry:
         found = self._for_stream[stream.id] = tuple(sorted(mine + typed, key=lambda r: r.id))
         return found
 
-    def silence_rules_for(self, device: DeviceInfo) -> list[RuleInfo]:
-        mine = [
-            r
-            for r in self.rules.values()
-            if r.kind is RuleKind.SILENCE and r.device_id == device.id
-        ]
-        if mine:
-            return mine
-        return [
-            r
-            for r in self.rules.values()
-            if r.kind is RuleKind.SILENCE
-            and r.device_id is None
-            and r.device_type_id == device.type_id
-        ]
+    def heard_from(self, devices: Iterable[DeviceInfo], now: datetime) -> list[int]:
+        """Which of `devices` need `last_seen_at` written at `now`: those not written by
+        this process in the last quarter of their reporting interval (5 s at most).
+
+        A device reporting many times a second would otherwise cost a row update per
+        batch for a time its status (online within 1.5 intervals) cannot tell apart. The
+        time kept is the one written, even if that transaction then failed: the column
+        then lags by at most that window."""
+        due = []
+        heard = self._heard
+        for device in devices:
+            last = heard.get(device.id)
+            if last is None or (now - last).total_seconds() >= min(5.0, device.interval_s / 4):
+                heard[device.id] = now
+                due.append(device.id)
+        return due
+
+    def silence_rules_for(self, device: DeviceInfo) -> tuple[RuleInfo, ...]:
+        """The silence rules that watch a device: its own, else its type's. Asked for every
+        device of every batch, so kept once found (a registry is rebuilt when rules change)."""
+        found = self._silence_for.get(device.id)
+        if found is not None:
+            return found
+        silence = [r for r in self.rules.values() if r.kind is RuleKind.SILENCE]
+        mine = [r for r in silence if r.device_id == device.id]
+        if not mine:
+            mine = [r for r in silence
+                    if r.device_id is None and r.device_type_id == device.type_id]  # fmt: skip
+        found = self._silence_for[device.id] = tuple(mine)
+        return found
 
 
 def load_registry(session: Session) -> Registry:

@@ -265,8 +265,8 @@ class _Pass:
 
         Both tables' primary keys begin with the datastream: the delete names a group of
         datastreams, so that each finds its old rows by an index range rather than by a
-        scan of the table, and picks them by physical row id (rowid, ctid), the cheapest
-        way to delete them.
+        scan of the table, and picks them by their address (PostgreSQL's ctid; SQLite's
+        key), the cheapest way to delete them.
         """
         if before is None:
             return
@@ -281,9 +281,12 @@ class _Pass:
                 f"SELECT ctid FROM {table} WHERE {where} LIMIT :limit))"
             )
         else:
+            # SQLite keeps these tables in their key's B-tree (WITHOUT ROWID): the key is
+            # the row's address.
+            key = "datastream_id, observed_at" if bucket is None else "datastream_id, bucket, start"
             sql = (
-                f"DELETE FROM {table} WHERE rowid IN ("
-                f"SELECT rowid FROM {table} WHERE {where} LIMIT :limit)"
+                f"DELETE FROM {table} WHERE ({key}) IN ("
+                f"SELECT {key} FROM {table} WHERE {where} LIMIT :limit)"
             )
         statement = text(sql).bindparams(
             bindparam("ids", expanding=True), bindparam("before", type_=UTCDateTime())

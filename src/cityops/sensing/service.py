@@ -245,7 +245,7 @@ def _store(session: Session, env: SensingEnv, items: list[_Item]) -> list[_Item]
     if not written:
         return written
     _roll_up(session, written)
-    latest = _advance_heads(session, written, now)
+    latest = _advance_heads(session, env, written)
     _judge(session, env, written)
     collect(session, ReadingsStored(latest))
     return written
@@ -341,15 +341,15 @@ def _roll_up(session: Session, written: list[_Item]) -> None:
 
 
 def _advance_heads(
-    session: Session, written: list[_Item], now: datetime
+    session: Session, env: SensingEnv, written: list[_Item]
 ) -> dict[int, tuple[datetime, float]]:
     """Move each datastream's latest reading forward, and mark its device as heard from."""
     latest: dict[int, tuple[datetime, float]] = {}
     first: dict[int, datetime] = {}
-    devices: set[int] = set()
+    devices: dict[int, DeviceInfo] = {}
     for item in written:
         sid = item.stream.id
-        devices.add(item.stream.device.id)
+        devices[item.stream.device.id] = item.stream.device
         if sid not in latest or item.time > latest[sid][0]:
             latest[sid] = (item.time, item.value)
         if sid not in first or item.time < first[sid]:
@@ -361,10 +361,10 @@ def _advance_heads(
         "WHERE id = ? AND (last_time IS NULL OR last_time < ?)",
         [(t, v, first[s], first[s], s, t) for s, (t, v) in sorted(latest.items())],
     )
+    # In id order, like every multi-row write here: two transactions lock rows alike.
+    heard = sorted(env.registry.heard_from(devices.values(), env.now))
     execute_many(
-        session,
-        "UPDATE devices SET last_seen_at = ? WHERE id = ?",
-        [(now, d) for d in sorted(devices)],
+        session, "UPDATE devices SET last_seen_at = ? WHERE id = ?", [(env.now, d) for d in heard]
     )
     return latest
 
@@ -498,7 +498,7 @@ def _silence_ended(
     session: Session,
     env: SensingEnv,
     written: list[_Item],
-    silence: dict[int, list[RuleInfo]],
+    silence: dict[int, tuple[RuleInfo, ...]],
     open_now: dict[tuple[int, str], alarm_rows.OpenAlarm],
 ) -> None:
     """A device that speaks again clears its silence alarms."""
