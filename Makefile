@@ -19,9 +19,10 @@ $(STAMP): pyproject.toml
 
 $(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet $(VENDOR)/echarts
 	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
 	      node_modules/leaflet/dist/images $(VENDOR)/leaflet/
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	touch $(ASSETS)
 
 install: $(STAMP) $(ASSETS)

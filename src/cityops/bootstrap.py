@@ -25,7 +25,7 @@ from cityops.kit.bus import MessageBus, UnitOfWork
 from cityops.kit.clock import Clock, SystemClock
 from cityops.kit.periodic import PeriodicThread
 from cityops.kit.storage import BlobStorage, make_storage
-from cityops.notify.handlers import FramePublisher
+from cityops.notify.handlers import AlarmFramePublisher, FramePublisher
 from cityops.notify.hub import LocalHub, make_hub
 from cityops.org.service import load_grid_index
 from cityops.sensing.events import ReadingsStored
@@ -91,6 +91,7 @@ class Context:
     api_keys: ApiKeyCache = field(init=False)
     hub: LocalHub = field(init=False)
     publisher: FramePublisher = field(init=False)
+    alarm_publisher: AlarmFramePublisher = field(init=False)
 
     def __post_init__(self) -> None:
         from cityops.ingest.committer import GroupCommitter
@@ -108,6 +109,8 @@ class Context:
         self.hub = make_hub(self.settings)
         self.publisher = FramePublisher(self.hub, lambda s: self.case_env(s, self.clock.now()))
         self.bus.prepare_with(self.publisher.prepare)
+        self.alarm_publisher = AlarmFramePublisher(self.hub, self.settings.district_code)
+        self.bus.prepare_with(self.alarm_publisher.prepare)
 
     def start_delivery(
         self, loop: asyncio.AbstractEventLoop | None = None, *, always: bool = False

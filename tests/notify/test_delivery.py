@@ -284,3 +284,63 @@ def test_an_escalation_by_the_sweep_worker_reaches_the_shift_leader(
                 assert frame["case"]["overdue"] is True
         finally:
             srv.stop()
+
+
+def _gas_sensor(server: ServerProcess) -> str:
+    """A gas sensor in grid A with a threshold rule at 25 %LEL, set up as an admin does;
+    returns its code (each test that calls this makes one of its own)."""
+    admin = {"Authorization": f"Bearer {_login(server, 'admin')}"}
+    n = uuid.uuid4().hex[:6]
+    lon, lat = inside(GRID_A, 0.0015, 0.0015)
+    for path, body in [
+        ("observed-properties", {"code": f"ch4-{n}", "name": "可燃气体浓度"}),
+        ("device-types", {"code": f"gas-{n}", "name": "可燃气体监测仪", "properties": [
+            {"property": f"ch4-{n}", "unit_symbol": "%LEL", "min_value": 0, "max_value": 100}]}),
+        ("devices", {"code": f"GAS-{n}", "name": "化粪池", "device_type": f"gas-{n}",
+                     "lon": lon, "lat": lat}),
+        ("alarm-rules", {"name": "可燃气体超限", "kind": "threshold", "device_type": f"gas-{n}",
+                         "property": f"ch4-{n}", "clear_at": 20,
+                         "levels": [{"severity": "warning", "raise": 25}]}),
+    ]:  # fmt: skip
+        r = httpx.post(f"{server.url}/api/v1/{path}", headers=admin, json=body)
+        assert r.status_code == 201, r.text
+    return f"GAS-{n}"
+
+
+def test_an_alarm_is_pushed_live_without_moving_the_cursor(
+    server: tuple[ServerProcess, str],
+) -> None:
+    srv, key = server
+    code = _gas_sensor(srv)
+    reading = [{"device": code, "property": f"ch4-{code[4:]}", "value": 40,
+                "time": datetime.now(UTC).isoformat()}]  # fmt: skip
+    token = _login(srv, "dispatcher")
+    with _open(srv, token) as console, _open(srv, _login(srv, "worker")) as phone:
+        with httpx.stream("GET", f"{srv.url}/api/v1/stream", params={"access_token": token},
+                          timeout=10) as response:  # fmt: skip
+            events: list[dict[str, str]] = []
+            current: dict[str, str] = {}
+            for line in response.iter_lines():
+                if line == "":
+                    if current.get("event") == "hello":
+                        r = httpx.post(f"{srv.url}/api/v1/readings", headers={"X-API-Key": key},
+                                       json=reading)  # fmt: skip
+                        assert r.json()["accepted"] == 1, r.text
+                    if current:
+                        events.append(current)
+                    if current.get("event") == "alarm":
+                        break
+                    current = {}
+                    continue
+                if not line.startswith(":"):
+                    field, _, value = line.partition(":")
+                    current[field] = value.strip()
+        # Server-Sent Events: no `id:` field, or EventSource would resume from 0 next time.
+        assert "id" not in events[-1]
+        pushed = json.loads(events[-1]["data"])
+        frame = _next(console)
+        assert frame == pushed
+        assert (frame["type"], frame["changes"]) == ("alarm", ["raised"])
+        assert frame["alarm"]["device_code"] == code
+        assert "id" not in frame
+        assert _silent(phone)  # a grid worker's phone does not ring for alarms

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.factories import EPOCH
+from tests.factories import EPOCH, GRID_A
 from tests.sensing.conftest import Sensors
 
 from cityops.sensing.service import sweep_silence
@@ -215,3 +215,37 @@ def test_a_rule_is_checked_on_save_and_names_the_field(client: TestClient, login
     assert r.json()["errors"][0]["path"] == "property"
     r = client.post("/api/v1/alarm-rules", headers=login("dispatcher"), json=rule)
     assert r.status_code == 403
+
+
+def test_the_map_shows_each_device_with_what_colours_it(
+    client: TestClient, login: Any, sensors: Sensors
+) -> None:
+    dp = login("dispatcher")
+
+    def marker() -> dict[str, Any]:
+        r = client.get("/api/v1/devices/map", headers=dp)
+        assert r.status_code == 200, r.text
+        (found,) = r.json()
+        return dict(found)
+
+    first = marker()
+    assert (first["id"], first["code"], first["grid_code"]) == (sensors.device_id, "GAS-1", GRID_A)
+    assert (first["status"], first["open_alarms"], first["alarm_severity"], first["fault"]) == (
+        "never",
+        0,
+        None,
+        False,
+    )
+    post(client, sensors.key, [gas(0, 5), gas(60, 30)])
+    now = marker()
+    assert (now["status"], now["open_alarms"], now["alarm_severity"], now["fault"]) == (
+        "online",
+        1,
+        "warning",
+        False,
+    )
+    post(client, sensors.key, [gas(120, 140)])  # impossible: the sensor, not the place
+    now = marker()
+    assert (now["open_alarms"], now["alarm_severity"], now["fault"]) == (2, "warning", True)
+    # Who may not see the device does not see it on the map either.
+    assert client.get("/api/v1/devices/map", headers=login("handler_sz")).json() == []

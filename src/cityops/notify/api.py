@@ -1,8 +1,10 @@
-"""`/api/v1/ws` (WebSocket) and `/api/v1/stream` (Server-Sent Events): case changes, live.
+"""`/api/v1/ws` (WebSocket) and `/api/v1/stream` (Server-Sent Events): case and alarm changes, live.
 
 Both speak the same frames (JSON objects with a `type`):
 - `hello`: sent first, with who the server takes the client for;
 - `case`: a case changed (its `id` is the cursor to resume from);
+- `alarm`: an alarm of a device the client may see was raised, escalated, acknowledged or
+  cleared (no `id`: it moves no cursor; after a reconnect, reload the alarms);
 - `reload`: the client missed too much to be told case by case and should reload its lists.
 
 A browser cannot set headers on a WebSocket or an EventSource, so besides the usual
@@ -163,7 +165,10 @@ async def stream(
             async for frame_id, data in _frames(context, token, principal, last_event_id):
                 case = data.startswith(b'{"type":"case"')
                 kind = "case" if case else orjson.loads(data)["type"]
-                yield ServerSentEvent(data=data.decode(), id=str(frame_id), event=kind)
+                # A frame without a step id (an alarm's) sends no `id:` field: EventSource
+                # would otherwise take 0 for the last id and resume from the start.
+                event_id = str(frame_id) if frame_id else None
+                yield ServerSentEvent(data=data.decode(), id=event_id, event=kind)
         except Unauthorized:
             return
 

@@ -1,4 +1,4 @@
-"""What delivery does when cases change: frames built in the transaction, sent after it.
+"""What delivery does when cases or alarms change: frames built in the transaction, sent after it.
 
 The frames are built just before the commit, in the committing transaction, which sees
 its own writes: no second connection, no second read, no hand-over to another thread
@@ -16,10 +16,13 @@ from sqlalchemy.orm import Session
 from cityops.cases.events import CaseTransitioned
 from cityops.cases.service import CaseEnv
 from cityops.notify.hub import LocalHub
-from cityops.notify.service import Change, frames_for
+from cityops.notify.service import Change, alarm_frames, frames_for
+from cityops.sensing.events import AlarmChanged
 
 # Changed cases published together past which only those sent to someone get a frame each.
 DETAIL_LIMIT = 200
+# Changed alarms published together past which the pages are told to reload instead.
+ALARM_DETAIL_LIMIT = 200
 
 
 class FramePublisher:
@@ -38,4 +41,28 @@ class FramePublisher:
         if not changes:
             return None
         frames = frames_for(session, self._case_env(session), changes, detail_limit=DETAIL_LIMIT)
+        return self.hub.prepare_send(session, frames) if frames else None
+
+
+class AlarmFramePublisher:
+    """The bus's preparer for alarm frames; one per process, beside `FramePublisher`.
+
+    The sensing context only says that alarms changed (`AlarmChanged`); delivery decides
+    who hears of it, through the same hub and the same visibility as case frames.
+    """
+
+    def __init__(self, hub: LocalHub, district_code: str) -> None:
+        self.hub = hub
+        self.district_code = district_code
+
+    def prepare(self, session: Session, events: list[object]) -> Callable[[], None] | None:
+        """The frames of the alarms `events` changed, to publish after the commit."""
+        if not self.hub.listening:
+            return None
+        changes = [e for e in events if isinstance(e, AlarmChanged)]
+        if not changes:
+            return None
+        frames = alarm_frames(
+            session, changes, district_code=self.district_code, detail_limit=ALARM_DETAIL_LIMIT
+        )
         return self.hub.prepare_send(session, frames) if frames else None

@@ -6,6 +6,11 @@ every step, so the id is also the cursor a client resumes from: after a reconnec
 sent what changed after the last frame it saw. A frame says where the case stands now,
 so applying one twice, or an older one after a newer one, changes nothing a client keeps
 (the client keeps the newest id per case).
+
+Alarm frames (`type: alarm`) go through the same hub to the people who may see the
+device. An alarm is not a step, so its frame has no id: a client's resume cursor stays
+where the case frames left it, and a client that reconnects reloads its alarms instead
+of being sent what it missed.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from cityops.cases.models import Case, CaseStep
 from cityops.cases.service import CaseEnv, facts_of, to_read, visible_to
 from cityops.cases.workflow import GRID_WORKER, Actor, CaseFacts, State, can_see
 from cityops.org.models import CODE_LENGTH, RegionLevel
+from cityops.sensing.events import AlarmChanged
+from cityops.sensing.models import Alarm
+from cityops.sensing.service import alarm_reads, open_alarm_summaries
 
 # Reading many cases at a time, this many per query.
 CHUNK = 500
@@ -38,6 +46,9 @@ DESCRIPTION_CHARS = 300
 STREET_CODE_LENGTH = CODE_LENGTH[RegionLevel.STREET]
 
 
+# The hub's id of an alarm frame: below every step id, so it moves no cursor.
+ALARM_FRAME_ID = 0
+
 # Built once: it runs on every commit that changes cases, often for a single case.
 _CASES_BY_ID = select(Case).where(Case.id.in_(bindparam("ids", expanding=True)))
 
@@ -53,7 +64,8 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One case's change, encoded once for every client allowed to see it."""
+    """One case's change (or an alarm's, with id and case_id 0), encoded once for every
+    client allowed to see it."""
 
     id: int
     case_id: int
@@ -166,4 +178,79 @@ def _frames(
         case["description"] = case["description"][:DESCRIPTION_CHARS]
         body = {"type": "case", "id": last[case_id], "actions": actions[case_id], "case": case}
         frames.append(Frame(last[case_id], case_id, facts_of(found), orjson.dumps(body)))
+    return frames
+
+
+def alarm_facts(grid_code: str | None, department_id: int | None, district_code: str) -> CaseFacts:
+    """Who is told of a device's alarms, in the terms the hub routes by: the people who
+    may see the device (`sensing.service.visible_devices`), that is its owner department,
+    and those whose scope holds its grid; a device with no grid is the district's."""
+    return CaseFacts(
+        state=State.REPORTED, region_code=grid_code or district_code, department_id=department_id
+    )
+
+
+def alarm_frames(
+    session: Session,
+    changes: Iterable[AlarmChanged],
+    *,
+    district_code: str,
+    detail_limit: int | None = None,
+) -> list[Frame]:
+    """One frame per changed alarm, in the order the alarms first changed: the alarm as the
+    API shows it (`AlarmRead`), what happened to it in the transaction, and its device's
+    open alarms after it (what colours the device on a map).
+
+    Past `detail_limit` changed alarms (a gateway's devices all going silent at once), one
+    `reload` alarm frame per grid and owner department tells the pages there to reload
+    their alarms rather than redraw them thousands of times.
+    """
+    what: dict[int, list[str]] = {}
+    last: dict[int, AlarmChanged] = {}
+    for change in changes:
+        what.setdefault(change.alarm_id, []).append(change.change)
+        last[change.alarm_id] = change
+    if detail_limit is not None and len(last) > detail_limit:
+        return _alarm_reloads(last.values(), district_code)
+    rows: list[Alarm] = []
+    ids = list(last)
+    for i in range(0, len(ids), CHUNK):
+        # The committing transaction changed some of these rows with UPDATE statements:
+        # read them afresh rather than trust the copies the session holds.
+        query = select(Alarm).where(Alarm.id.in_(ids[i : i + CHUNK]))
+        rows.extend(session.scalars(query.execution_options(populate_existing=True)))
+    reads = {a.id: a for a in alarm_reads(session, rows)}
+    summaries = open_alarm_summaries(session, {c.device_id for c in last.values()})
+    frames = []
+    for alarm_id, change in last.items():
+        read = reads.get(alarm_id)
+        if read is None:
+            continue
+        summary = summaries.get(change.device_id)
+        device = {
+            "id": change.device_id,
+            "open_alarms": summary.open_alarms if summary else 0,
+            "alarm_severity": summary.alarm_severity if summary else None,
+            "fault": summary.fault if summary else False,
+        }
+        body = {"type": "alarm", "changes": what[alarm_id],
+                "alarm": read.model_dump(mode="json"), "device": device}  # fmt: skip
+        facts = alarm_facts(change.grid_code, change.department_id, district_code)
+        frames.append(Frame(ALARM_FRAME_ID, 0, facts, orjson.dumps(body)))
+    return frames
+
+
+def _alarm_reloads(changes: Iterable[AlarmChanged], district_code: str) -> list[Frame]:
+    # Per grid (not per street as for cases) and owner department: the frame reaches exactly
+    # the people who may see those devices, grid inspectors included; a district has only
+    # so many grids, however many alarms change.
+    groups: dict[tuple[str, int], int] = {}
+    for c in changes:
+        key = (c.grid_code or district_code, c.department_id or 0)
+        groups[key] = groups.get(key, 0) + 1
+    frames = []
+    for (region, department_id), count in sorted(groups.items()):
+        body = {"type": "alarm", "reload": True, "region_code": region, "count": count}
+        facts = alarm_facts(region, department_id or None, district_code)
+        frames.append(Frame(ALARM_FRAME_ID, 0, facts, orjson.dumps(body)))
     return frames

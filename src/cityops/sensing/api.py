@@ -29,6 +29,7 @@ from cityops.sensing.schemas import (
     AlarmRead,
     DeadLetterRead,
     DeviceIn,
+    DeviceMarker,
     DevicePatch,
     DeviceRead,
     DeviceTypeIn,
@@ -172,6 +173,14 @@ def list_devices(
         total = len(every)
         items = every[page.offset : page.offset + page.limit]
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+# Declared before `/devices/{device_id}`, which would otherwise take "map" for an id.
+@router.get("/devices/map", summary="Every device in view with what colours it on a map")
+def device_map(uow: UowDep, caller: PersonDep, now: NowDep) -> list[DeviceMarker]:
+    """Active devices only, unpaged: place, status, open alarms, the worst of them that is
+    not a fault, and whether a fault is open."""
+    return service.device_markers(uow.session, caller.actor, now)
 
 
 def _visible_device(uow: UowDep, caller: PersonDep, device_id: int) -> Device:

@@ -156,6 +156,26 @@ class DeviceRead(ReadSchema):
     worst_severity: str | None
 
 
+class DeviceMarker(ReadSchema):
+    """A device as a map draws it: where it is and what colours it, for every device in
+    view in one answer (the full `DeviceRead` with latest values is per device)."""
+
+    id: int
+    code: str
+    name: str
+    device_type: str
+    lon: float | None
+    lat: float | None
+    grid_code: str | None
+    status: str
+    last_seen_at: datetime | None
+    open_alarms: int
+    alarm_severity: SeverityName | None = Field(
+        description="The worst open alarm that is not a fault (the place is in trouble)"
+    )
+    fault: bool = Field(description="Whether a fault is open (the sensor is in trouble)")
+
+
 class Level(Schema):
     severity: SeverityName
     raise_: float = Field(alias="raise", description="The threshold that raises this level")

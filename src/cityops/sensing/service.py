@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, delete, false, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from cityops.auth.service import Principal, record_audit
@@ -55,6 +55,7 @@ from cityops.sensing.schemas import (
     AlarmEventRead,
     AlarmRead,
     DeviceIn,
+    DeviceMarker,
     DevicePatch,
     DeviceRead,
     DeviceTypeIn,
@@ -806,9 +807,15 @@ def visible_devices(actor: Actor) -> ColumnElement[bool]:
 
 
 def device_status(device: DeviceInfo | Device, last_seen: datetime | None, now: datetime) -> str:
+    interval = device.interval_s if isinstance(device, DeviceInfo) else _interval(device)
+    return status_of(interval, last_seen, now)
+
+
+def status_of(interval: int, last_seen: datetime | None, now: datetime) -> str:
+    """online, stale, offline or never, from how long a device reporting every `interval`
+    seconds has been silent."""
     if last_seen is None:
         return DeviceStatus.NEVER.value
-    interval = device.interval_s if isinstance(device, DeviceInfo) else _interval(device)
     silent = (now - last_seen).total_seconds()
     if silent <= 1.5 * interval:
         return DeviceStatus.ONLINE.value
@@ -1154,6 +1161,80 @@ def device_reads(
                 latest=values,
                 open_alarms=len(alarms[d.id]),
                 worst_severity=Severity(worst).label if worst else None,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSummary:
+    """A device's open alarms as a map colours it: how many, the worst that is not a fault
+    (the place is in trouble) and whether a fault is open (the sensor is)."""
+
+    open_alarms: int = 0
+    alarm_severity: str | None = None
+    fault: bool = False
+
+
+def open_alarm_summaries(
+    session: Session, device_ids: Collection[int] | None = None
+) -> dict[int, AlarmSummary]:
+    """The open alarms of these devices (all devices: None), summed up per device; a device
+    with none is absent. Few alarms are open at any time: one query, no paging."""
+    query = select(Alarm.device_id, Alarm.kind, Alarm.severity).where(
+        Alarm.state != AlarmState.CLEARED.value
+    )
+    if device_ids is not None:
+        if not device_ids:
+            return {}
+        query = query.where(Alarm.device_id.in_(sorted(device_ids)))
+    counts: dict[int, int] = defaultdict(int)
+    worst: dict[int, int] = defaultdict(int)
+    faults: set[int] = set()
+    for device_id, kind, severity in session.execute(query):
+        counts[device_id] += 1
+        if kind == AlarmKind.FAULT.value:
+            faults.add(device_id)
+        else:
+            worst[device_id] = max(worst[device_id], severity)
+    return {
+        d: AlarmSummary(n, Severity(worst[d]).label if worst[d] else None, d in faults)
+        for d, n in counts.items()
+    }
+
+
+def device_markers(session: Session, actor: Actor, now: datetime) -> list[DeviceMarker]:
+    """Every active device `actor` may see, with its status and open alarms, for a map.
+
+    Columns rather than ORM objects: a district's thousands of devices come in one answer.
+    """
+    interval = func.coalesce(Device.report_interval_s, DeviceType.report_interval_s)
+    rows = session.execute(
+        select(Device.id, Device.code, Device.name, DeviceType.code, Device.lon, Device.lat,
+               Device.grid_code, Device.last_seen_at, interval)
+        .join(DeviceType, DeviceType.id == Device.device_type_id)
+        .where(Device.active.is_(True), visible_devices(actor))
+        .order_by(Device.code)
+    ).all()  # fmt: skip
+    summaries = open_alarm_summaries(session)
+    none = AlarmSummary()
+    out = []
+    for device_id, code, name, type_code, lon, lat, grid, last_seen, every in rows:
+        summary = summaries.get(device_id, none)
+        out.append(
+            DeviceMarker(
+                id=device_id,
+                code=code,
+                name=name,
+                device_type=type_code,
+                lon=lon,
+                lat=lat,
+                grid_code=grid,
+                status=status_of(every, last_seen, now),
+                last_seen_at=last_seen,
+                open_alarms=summary.open_alarms,
+                alarm_severity=summary.alarm_severity,  # type: ignore[arg-type]
+                fault=summary.fault,
             )
         )
     return out

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from cityops.sensing.api import ALARM_ROLES
+
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -30,12 +32,17 @@ def home() -> RedirectResponse:
     return RedirectResponse("/app/", status_code=307)
 
 
-def _page(request: Request, template: str) -> HTMLResponse:
+def _page(request: Request, template: str, **extra: object) -> HTMLResponse:
     settings = request.app.state.context.settings
     return templates.TemplateResponse(
         request,
         template,
-        {"lang": language(request), "timezone": settings.timezone, "tiles": settings.map_tile_url},
+        {
+            "lang": language(request),
+            "timezone": settings.timezone,
+            "tiles": settings.map_tile_url,
+            **extra,
+        },
     )
 
 
@@ -49,6 +56,14 @@ def worker_app(request: Request) -> HTMLResponse:
 def console(request: Request) -> HTMLResponse:
     """The dispatcher's console: the centre's work queues, live."""
     return _page(request, "console.html")
+
+
+@router.get("/sensors/", response_class=HTMLResponse)
+def sensors(request: Request) -> HTMLResponse:
+    """The sensors: devices on a map coloured by state, a device's readings charted against
+    its thresholds, and the alarms, live."""
+    # The page shows acknowledge and clear only to the roles the API lets do them.
+    return _page(request, "sensors.html", alarm_roles=" ".join((*ALARM_ROLES, "admin")))
 
 
 @router.get("/app/manifest.webmanifest")

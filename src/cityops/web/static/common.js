@@ -83,6 +83,8 @@ export function formatTime(iso, lang) {
   });
 }
 
+const CURSOR_FRAMES = new Set(["case", "reload"]);
+
 // The live channel (/api/v1/ws): authenticates with the token, resumes from the last frame
 // this person saw, reconnects with back-off. `onHello` runs after each (re)connection, the
 // moment to reload lists: nothing committed after it can be missed.
@@ -129,7 +131,9 @@ export class Live {
     } else {
       await this.onFrame?.(frame);
     }
-    if (frame.id) {
+    // Only case and reload frames carry a step id, the cursor to resume from; an alarm frame
+    // (or any kind this page does not know) leaves it where it is.
+    if (frame.id && CURSOR_FRAMES.has(frame.type)) {
       const seen = Number(store.getItem(this.lastKey) || 0);
       store.setItem(this.lastKey, String(Math.max(frame.id, seen)));
     }
