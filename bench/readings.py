@@ -82,7 +82,9 @@ METRES_PER_DEGREE = 111_320.0
 NORMAL_MAX = 15.0
 MARKERS = {"http": 15.25, "mqtt-1": 16.25, "mqtt-n": 17.25}
 FRAME_TIMEOUT_S = 5.0
-COMMIT_TIMEOUT_S = 300.0
+# Once everything is published, how long the count of stored readings may stand still
+# before the run gives up on the rest.
+STALL_S = 30.0
 # paho numbers a client's unacknowledged messages up to 65,535 and refuses one whose
 # number is still taken: the publisher stays at most this far ahead of the broker.
 WINDOW = 10_000
@@ -545,9 +547,17 @@ def mqtt_run(
     thread = threading.Thread(target=publish)
     with measuring(server, figures, profile):
         thread.start()
-        deadline = time.perf_counter() + COMMIT_TIMEOUT_S
-        while server.marked(MARKERS[run]) < len(fleet.codes) and time.perf_counter() < deadline:
+        stored, moved = before, time.perf_counter()
+        checked = moved
+        while server.marked(MARKERS[run]) < len(fleet.codes):
             time.sleep(0.02)
+            # All published, and nothing more stored for a while: the rest are lost.
+            if not thread.is_alive() and time.perf_counter() - checked > 1.0:
+                checked = time.perf_counter()
+                if (now_stored := server.readings()) != stored:
+                    stored, moved = now_stored, checked
+                elif checked - moved > STALL_S:
+                    break
     thread.join()
     stored = server.readings() - before
     if not published:
