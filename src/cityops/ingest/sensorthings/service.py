@@ -700,40 +700,35 @@ def create_observed_property(session: Session, env: WriteEnv, body: Any) -> int:
     return int(_observed_property(session, env, f).id)
 
 
-def update_sensor(session: Session, env: WriteEnv, sensor_id: int, body: Any) -> None:
-    row = _get(session, DeviceType, sensor_id, "Sensors")
-    values = _sensor_values(Fields(body, ""), creating=False)
+def _change(
+    session: Session, env: WriteEnv, row: Any, values: dict[str, Any], action: str, entity: str
+) -> None:
+    """Set `values` on `row` and record who changed what, from what, through STA."""
     before = {k: getattr(row, k) for k in values}
     for name, value in values.items():
         setattr(row, name, value)
     record_audit(
         session,
         env.principal,
-        "device_type.update",
-        "device_type",
+        action,
+        entity,
         row.id,
         now=env.now,
         before=before,
         after={"via": "sta", **values},
     )
+
+
+def update_sensor(session: Session, env: WriteEnv, sensor_id: int, body: Any) -> None:
+    row = _get(session, DeviceType, sensor_id, "Sensors")
+    values = _sensor_values(Fields(body, ""), creating=False)
+    _change(session, env, row, values, "device_type.update", "device_type")
 
 
 def update_observed_property(session: Session, env: WriteEnv, prop_id: int, body: Any) -> None:
     row = _get(session, ObservedProperty, prop_id, "ObservedProperties")
     values = _property_values(Fields(body, ""), creating=False)
-    before = {k: getattr(row, k) for k in values}
-    for name, value in values.items():
-        setattr(row, name, value)
-    record_audit(
-        session,
-        env.principal,
-        "property.update",
-        "observed_property",
-        row.id,
-        now=env.now,
-        before=before,
-        after={"via": "sta", **values},
-    )
+    _change(session, env, row, values, "property.update", "observed_property")
 
 
 def update_datastream(session: Session, env: WriteEnv, datastream_id: int, body: Any) -> None:
@@ -753,19 +748,7 @@ def update_datastream(session: Session, env: WriteEnv, datastream_id: int, body:
                 link, f"a Datastream's {link} does not change: make a new Datastream"
             )
     values = _datastream_values(f, creating=False)
-    before = {k: getattr(row, k) for k in values}
-    for name, value in values.items():
-        setattr(row, name, value)
-    record_audit(
-        session,
-        env.principal,
-        "datastream.update",
-        "datastream",
-        row.id,
-        now=env.now,
-        before=before,
-        after={"via": "sta", **values},
-    )
+    _change(session, env, row, values, "datastream.update", "datastream")
 
 
 def delete_datastream(session: Session, env: WriteEnv, datastream_id: int) -> None:
