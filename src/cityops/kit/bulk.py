@@ -278,12 +278,22 @@ def execute_many(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> i
     the rows affected."""
     if not rows:
         return 0
-    if dialect_name(session) == "postgresql":
+    postgres = dialect_name(session) == "postgresql"
+    if postgres:
         sql = sql.replace("?", "%s")
-        params = [tuple(v.astimezone(UTC) if isinstance(v, datetime) else v for v in row)
-                  for row in rows]  # fmt: skip
-    else:
-        params = [tuple(_sqlite_datetime(v) if isinstance(v, datetime) else v for v in row)
-                  for row in rows]  # fmt: skip
+    # Column by column, like `insert_rows`: only the columns holding datetimes are
+    # converted, each distinct instant once (a batch repeats its `now` and its buckets).
+    columns = list(zip(*rows, strict=True))
+    convert = _utc if postgres else _sqlite_datetime
+    for i, column in enumerate(columns):
+        if any(isinstance(v, datetime) for v in column):
+            memo: dict[datetime, Any] = {}
+            columns[i] = tuple(
+                (memo[v] if v in memo else memo.setdefault(v, convert(v)))
+                if isinstance(v, datetime)
+                else v
+                for v in column
+            )
+    params = list(zip(*columns, strict=True))
     result = session.connection().exec_driver_sql(sql, params)
     return int(result.rowcount)

@@ -26,7 +26,7 @@ from cityops.cases.service import CaseEnv
 from cityops.cases.workflow import Actor
 from cityops.errors import Conflict, FieldProblem, Invalid, NotFound
 from cityops.geo.index import GridIndex
-from cityops.kit.bulk import dialect_name, driver_rows, execute_many, insert_rows
+from cityops.kit.bulk import dialect_name, driver_rows, execute_many, in_marks, insert_rows
 from cityops.kit.bus import collect
 from cityops.sensing import alarms as alarm_rows
 from cityops.sensing.events import ReadingsStored
@@ -135,8 +135,11 @@ def parse_time(raw: Any) -> datetime:
     return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
-def _check(session: Session, env: SensingEnv, index: int, raw: Any) -> _Item | ReadingResult:
-    if not isinstance(raw, Mapping):
+def _check(
+    session: Session, env: SensingEnv, index: int, raw: Any, times: dict[str, datetime]
+) -> _Item | ReadingResult:
+    # A dict is what JSON gives; the ABC check is for other mappings only (it is slower).
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         return _reject(index, "body", "a reading is an object")
     if "__bad__" in raw:  # an NDJSON line that did not parse
         return _reject(index, "body", str(raw["__bad__"]))
@@ -170,10 +173,16 @@ def _check(session: Session, env: SensingEnv, index: int, raw: Any) -> _Item | R
     unit = raw.get("unit")
     if unit is not None and unit != stream.unit:
         return _reject(index, "unit", f"{stream.property_code} is in {stream.unit!r}, not {unit!r}")
-    try:
-        t = parse_time(raw.get("time"))
-    except (ValueError, OverflowError, OSError) as exc:
-        return _reject(index, "time", str(exc))
+    raw_time = raw.get("time")
+    # A fleet's batch repeats the same few timestamps thousands of times: parse each once.
+    t = times.get(raw_time) if isinstance(raw_time, str) else None
+    if t is None:
+        try:
+            t = parse_time(raw_time)
+        except (ValueError, OverflowError, OSError) as exc:
+            return _reject(index, "time", str(exc))
+        if isinstance(raw_time, str):
+            times[raw_time] = t
     if t > env.now + MAX_CLOCK_SKEW:
         return _reject(index, "time", "is in the future")
     if env.reading_retention is not None and t < env.now - env.reading_retention:
@@ -191,8 +200,9 @@ def ingest_readings(session: Session, env: SensingEnv, items: Sequence[Any]) -> 
     """
     results: list[ReadingResult | None] = [None] * len(items)
     good: list[_Item] = []
+    times: dict[str, datetime] = {}
     for index, raw in enumerate(items):
-        checked = _check(session, env, index, raw)
+        checked = _check(session, env, index, raw, times)
         if isinstance(checked, ReadingResult):
             results[index] = checked
         else:
@@ -273,9 +283,10 @@ def _lock_heads(session: Session, stream_ids: list[int]) -> dict[int, datetime |
                 [chunk],
             )
         else:
-            marks = ", ".join("?" * len(chunk))
             rows = driver_rows(
-                session, f"SELECT id, last_time FROM datastreams WHERE id IN ({marks})", chunk
+                session,
+                f"SELECT id, last_time FROM datastreams WHERE id IN ({in_marks(len(chunk))})",
+                chunk,
             )
         for stream_id, last in rows:
             heads[stream_id] = _as_datetime(last)
@@ -306,15 +317,18 @@ def _insert_late(session: Session, late: list[_Item], now: datetime) -> list[_It
 def _roll_up(session: Session, written: list[_Item]) -> None:
     """Add the readings to their minute and hour rollups (faulty values are no data)."""
     buckets: dict[tuple[int, str, datetime], list[float]] = {}
+    # The readings of a batch share few minutes: each time's buckets are worked out once.
+    starts: dict[datetime, tuple[datetime, datetime]] = {}
     for item in written:
         if item.faulty:
             continue
         t = item.time
-        minute = t.replace(second=0, microsecond=0)
-        for key in (
-            (item.stream.id, "1m", minute),
-            (item.stream.id, "1h", minute.replace(minute=0)),
-        ):
+        start = starts.get(t)
+        if start is None:
+            minute = t.replace(second=0, microsecond=0)
+            start = starts[t] = (minute, minute.replace(minute=0))
+        sid = item.stream.id
+        for key in ((sid, "1m", start[0]), (sid, "1h", start[1])):
             agg = buckets.get(key)
             if agg is None:
                 buckets[key] = [1, item.value, item.value, item.value]
@@ -406,26 +420,23 @@ def _judge(session: Session, env: SensingEnv, written: list[_Item]) -> None:
         fresh_state = state is None
         if state is None:
             state = empty_state()
-        before = repr(state)
+        judged_any = False
         for item in group:
             if item.faulty:
                 continue
-            moves, _judged = step(rule.spec, state, item.time.timestamp(), item.value)
+            moves, judged = step(rule.spec, state, item.time.timestamp(), item.value)
+            judged_any |= judged
             for move in moves:
                 _apply(session, env, rule, item, move, state, open_now, group)
-        if fresh_state or repr(state) != before:
+        # A judged reading always moves the state on (its time at least); a late one never.
+        if fresh_state or judged_any:
             changed[key] = state
     _save_states(session, changed)
 
 
 def _may_have_faults(session: Session, devices: set[int]) -> bool:
     # With no rule in play and no faulty reading, only an open fault can need clearing.
-    rows = session.execute(
-        select(Alarm.device_id).where(
-            Alarm.state != AlarmState.CLEARED.value, Alarm.kind == AlarmKind.FAULT.value
-        )
-    )
-    return any(d in devices for (d,) in rows)
+    return any(key.startswith("fault:") for _, key in alarm_rows.open_alarms(session, devices))
 
 
 def _faults(
@@ -630,12 +641,26 @@ def _earlier(
 def _rule_states(
     session: Session, keys: set[tuple[int, int]]
 ) -> dict[tuple[int, int], dict[str, Any]]:
-    rule_ids = sorted({r for r, _ in keys})
-    device_ids = {d for _, d in keys}
-    found = {}
-    for row in session.execute(select(RuleState).where(RuleState.rule_id.in_(rule_ids))).scalars():
-        if row.device_id in device_ids and (row.rule_id, row.device_id) in keys:
-            found[(row.rule_id, row.device_id)] = dict(row.state)
+    """The stored states of these (rule, device) pairs, and only those: a rule may watch
+    thousands of devices, and a lone alarm reading must not pay for all of them."""
+    devices_of: dict[int, list[int]] = defaultdict(list)
+    for rule_id, device_id in keys:
+        devices_of[rule_id].append(device_id)
+    postgres = dialect_name(session) == "postgresql"
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    for rule_id, device_ids in sorted(devices_of.items()):
+        device_ids.sort()
+        for start in range(0, len(device_ids), 5000):
+            chunk = device_ids[start : start + 5000]
+            where = "device_id = ANY(?)" if postgres else f"device_id IN ({in_marks(len(chunk))})"
+            rows = driver_rows(
+                session,
+                "SELECT device_id, CAST(state AS text) FROM alarm_rule_states "
+                f"WHERE rule_id = ? AND {where}",
+                [rule_id, chunk] if postgres else [rule_id, *chunk],
+            )
+            for device_id, state in rows:
+                found[(rule_id, device_id)] = orjson.loads(state)
     return found
 
 
