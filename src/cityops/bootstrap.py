@@ -34,7 +34,7 @@ from cityops.worktime.service import WorkCalendar, load_calendar
 
 if TYPE_CHECKING:
     from cityops.ingest.committer import GroupCommitter
-    from cityops.sensing.service import SensingEnv
+    from cityops.sensing.readings import SensingEnv
     from cityops.sensing.writer import ReadingsWriter
 
 T = TypeVar("T")
@@ -163,7 +163,7 @@ class Context:
     def sensing_env(self, session: Session, now: datetime) -> SensingEnv:
         """What the sensing services read: the device registry and, when an alarm opens a
         case, what intake and the case services read."""
-        from cityops.sensing.service import SensingEnv
+        from cityops.sensing.readings import SensingEnv
 
         days = self.settings.reading_retention_days
         return SensingEnv(

@@ -31,7 +31,7 @@ from cityops.sensing.models import (
     Reading,
     Rollup,
 )
-from cityops.sensing.service import ingest_readings
+from cityops.sensing.readings import ingest_readings
 
 STA = "/sta/v1.1"
 BASE = f"http://testserver{STA}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, select
@@ -10,7 +11,14 @@ from sqlalchemy.orm import Session
 from tests.factories import EPOCH, GRID_A, inside
 
 from cityops.cases.models import Case, CaseStep
-from cityops.kit.bulk import SMALL_WRITE, add_to_counts, allocate_ids, driver_rows, insert_rows
+from cityops.kit.bulk import (
+    SMALL_WRITE,
+    add_to_counts,
+    allocate_ids,
+    driver_rows,
+    execute_many,
+    insert_rows,
+)
 
 
 def _case_row(case_id: int, lon: float, lat: float) -> dict[str, Any]:
@@ -78,3 +86,31 @@ def test_rows_are_locked_or_updated_in_id_order_so_concurrent_writers_cannot_dea
     else:
         assert [row[-1] for row in first] == [10, 20, 30]
         assert [row[0] for row in first] == [2, 3, 1]
+
+
+@pytest.mark.usefixtures("district")
+def test_execute_many_stores_datetimes_as_the_orm_does_whatever_their_zone(
+    session: Session,
+) -> None:
+    ids = allocate_ids(session, [(Case, 3)])[0]
+    lon, lat = inside(GRID_A)
+    insert_rows(session, [(Case, [_case_row(i, lon, lat) for i in ids])])
+    due = EPOCH.replace(hour=5)
+    same_instant = due.astimezone(ZoneInfo("Asia/Shanghai"))
+    changed = execute_many(
+        session,
+        "UPDATE cases SET handle_due_at = ?, description = ? WHERE id = ?",
+        [(due, "甲", ids[0]), (same_instant, "乙", ids[1]), (None, "丙", ids[2])],
+    )
+    assert changed == 3
+    session.expire_all()
+    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))}
+    assert [(cases[i].handle_due_at, cases[i].description) for i in ids] == [
+        (due, "甲"),
+        (due, "乙"),
+        (None, "丙"),
+    ]
+    # stored alike, so the database compares them as one instant
+    assert driver_rows(session, "SELECT count(*) FROM cases WHERE handle_due_at = ?", [due]) == [
+        (2,)
+    ]

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from tests.factories import EPOCH, GRID_A
 from tests.sensing.conftest import Sensors
 
-from cityops.sensing.service import sweep_silence
+from cityops.sensing.judging import sweep_silence
 
 
 def t(seconds: float) -> str:

@@ -29,7 +29,7 @@ from cityops.cases.workflow import GRID_WORKER, Actor, CaseFacts, State, can_see
 from cityops.org.models import CODE_LENGTH, RegionLevel
 from cityops.sensing.events import AlarmChanged
 from cityops.sensing.models import Alarm
-from cityops.sensing.service import alarm_reads, open_alarm_summaries
+from cityops.sensing.repository import alarm_reads, open_alarm_summaries
 
 # Reading many cases at a time, this many per query.
 CHUNK = 500
@@ -183,7 +183,7 @@ def _frames(
 
 def alarm_facts(grid_code: str | None, department_id: int | None, district_code: str) -> CaseFacts:
     """Who is told of a device's alarms, in the terms the hub routes by: the people who
-    may see the device (`sensing.service.visible_devices`), that is its owner department,
+    may see the device (`sensing.repository.visible_devices`), that is its owner department,
     and those whose scope holds its grid; a device with no grid is the district's."""
     return CaseFacts(
         state=State.REPORTED, region_code=grid_code or district_code, department_id=department_id

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from cityops.deps import AdminDep, ContextDep, NowDep, PersonDep, PrincipalDep, UowDep
 from cityops.errors import FieldProblem, Forbidden, Invalid, NotFound, PayloadTooLarge
 from cityops.kit.pagination import Page, PageParams, paginate
-from cityops.sensing import service
+from cityops.sensing import repository, service
 from cityops.sensing.models import (
     SEVERITY_BY_NAME,
     Alarm,
@@ -126,7 +126,7 @@ def create_property(
 @router.get("/device-types", summary="Device types with their properties and ranges")
 def list_device_types(uow: UowDep, _caller: PersonDep) -> list[DeviceTypeRead]:
     rows = uow.session.scalars(select(DeviceType).order_by(DeviceType.code))
-    return [service.device_type_read(r) for r in rows]
+    return [repository.device_type_read(r) for r in rows]
 
 
 @router.post("/device-types", status_code=201, summary="Add a device type")
@@ -136,7 +136,7 @@ def create_device_type(
     row = service.create_device_type(uow.session, admin, data, now)
     uow.commit()
     context.sensors.invalidate()
-    return service.device_type_read(row)
+    return repository.device_type_read(row)
 
 
 @router.get("/devices", summary="Devices with their status, latest values and open alarms")
@@ -154,7 +154,7 @@ def list_devices(
 ) -> Page[DeviceRead]:
     """Filter by type, region (any code prefix), status, whether an alarm is open, and text
     in the code or name."""
-    query = select(Device).where(service.visible_devices(caller.actor)).order_by(Device.code)
+    query = select(Device).where(repository.visible_devices(caller.actor)).order_by(Device.code)
     if device_type:
         query = query.join(DeviceType).where(DeviceType.code == device_type)
     if grid:
@@ -163,10 +163,10 @@ def list_devices(
         query = query.where(Device.code.contains(text) | Device.name.contains(text))
     if status is None and alarmed is None:
         rows, total = paginate(uow.session, query, page)
-        items = service.device_reads(uow.session, rows, now, context.latest.get)
+        items = repository.device_reads(uow.session, rows, now, context.latest.get)
     else:
         # Status and alarms are worked out per device: filter after reading all in scope.
-        every = service.device_reads(uow.session, list(uow.session.scalars(query)), now,
+        every = repository.device_reads(uow.session, list(uow.session.scalars(query)), now,
                                      context.latest.get)  # fmt: skip
         every = [d for d in every if (status is None or d.status == status)
                  and (alarmed is None or (d.open_alarms > 0) == alarmed)]  # fmt: skip
@@ -180,12 +180,12 @@ def list_devices(
 def device_map(uow: UowDep, caller: PersonDep, now: NowDep) -> list[DeviceMarker]:
     """Active devices only, unpaged: place, status, open alarms, the worst of them that is
     not a fault, and whether a fault is open."""
-    return service.device_markers(uow.session, caller.actor, now)
+    return repository.device_markers(uow.session, caller.actor, now)
 
 
 def _visible_device(uow: UowDep, caller: PersonDep, device_id: int) -> Device:
     found = uow.session.scalar(
-        select(Device).where(Device.id == device_id, service.visible_devices(caller.actor))
+        select(Device).where(Device.id == device_id, repository.visible_devices(caller.actor))
     )
     if found is None:
         raise NotFound(f"device {device_id} not found")
@@ -197,7 +197,7 @@ def get_device(
     device_id: int, uow: UowDep, caller: PersonDep, context: ContextDep, now: NowDep
 ) -> DeviceRead:
     device = _visible_device(uow, caller, device_id)
-    return service.device_reads(uow.session, [device], now, context.latest.get)[0]
+    return repository.device_reads(uow.session, [device], now, context.latest.get)[0]
 
 
 @router.post("/devices", status_code=201, summary="Register a device")
@@ -209,7 +209,7 @@ def create_device(
     row = service.create_device(uow.session, admin, data, now, context.grids.get(uow.session))
     uow.commit()
     context.sensors.invalidate()
-    return service.device_reads(uow.session, [row], now, context.latest.get)[0]
+    return repository.device_reads(uow.session, [row], now, context.latest.get)[0]
 
 
 @router.patch("/devices/{device_id}", summary="Change a device (move it, retire it...)")
@@ -221,7 +221,7 @@ def update_device(
     row = service.update_device(uow.session, admin, device_id, patch, now, grids)
     uow.commit()
     context.sensors.invalidate()
-    return service.device_reads(uow.session, [row], now, context.latest.get)[0]
+    return repository.device_reads(uow.session, [row], now, context.latest.get)[0]
 
 
 @router.get("/devices/{device_id}/series", summary="A device's readings for a chart")
@@ -249,7 +249,7 @@ def device_series(
             "raw" if span <= timedelta(hours=6) else "1m" if span <= timedelta(days=7) else "1h"
         )
     env = context.sensing_env(uow.session, now)
-    return service.series(uow.session, env, device, property, start, end, resolution)
+    return repository.series(uow.session, env, device, property, start, end, resolution)
 
 
 # -- rules ------------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ def device_series(
 @router.get("/alarm-rules", summary="Alarm rules")
 def list_rules(uow: UowDep, _caller: PersonDep) -> list[RuleRead]:
     rows = uow.session.scalars(select(AlarmRule).order_by(AlarmRule.id))
-    return [service.rule_read(uow.session, r) for r in rows]
+    return [repository.rule_read(uow.session, r) for r in rows]
 
 
 @router.post("/alarm-rules", status_code=201, summary="Add an alarm rule (checked on save)")
@@ -269,7 +269,7 @@ def create_rule(
     row = service.save_rule(uow.session, admin, data, now, class_codes=classes)
     uow.commit()
     context.sensors.invalidate()
-    return service.rule_read(uow.session, row)
+    return repository.rule_read(uow.session, row)
 
 
 @router.put("/alarm-rules/{rule_id}", summary="Replace an alarm rule; it judges afresh")
@@ -280,7 +280,7 @@ def replace_rule(
     row = service.save_rule(uow.session, admin, data, now, rule_id=rule_id, class_codes=classes)
     uow.commit()
     context.sensors.invalidate()
-    return service.rule_read(uow.session, row)
+    return repository.rule_read(uow.session, row)
 
 
 # -- alarms -----------------------------------------------------------------------------------
@@ -298,7 +298,7 @@ def list_alarms(
 ) -> Page[AlarmRead]:
     """`open` (the default) is active or acknowledged; `severity` is a minimum."""
     query = (select(Alarm).join(Device, Device.id == Alarm.device_id)
-             .where(service.visible_devices(caller.actor))
+             .where(repository.visible_devices(caller.actor))
              .order_by(Alarm.severity.desc(), Alarm.raised_at.desc(), Alarm.id.desc()))  # fmt: skip
     if state == "open":
         query = query.where(Alarm.state != AlarmState.CLEARED.value)
@@ -311,13 +311,13 @@ def list_alarms(
     if device_id is not None:
         query = query.where(Alarm.device_id == device_id)
     rows, total = paginate(uow.session, query, page)
-    return Page(items=service.alarm_reads(uow.session, rows), total=total, limit=page.limit,
+    return Page(items=repository.alarm_reads(uow.session, rows), total=total, limit=page.limit,
                 offset=page.offset)  # fmt: skip
 
 
 def _visible_alarm(uow: UowDep, caller: PersonDep, alarm_id: int) -> Alarm:
     found = uow.session.scalar(select(Alarm).join(Device, Device.id == Alarm.device_id).where(
-        Alarm.id == alarm_id, service.visible_devices(caller.actor)))  # fmt: skip
+        Alarm.id == alarm_id, repository.visible_devices(caller.actor)))  # fmt: skip
     if found is None:
         raise NotFound(f"alarm {alarm_id} not found")
     return found
@@ -326,7 +326,7 @@ def _visible_alarm(uow: UowDep, caller: PersonDep, alarm_id: int) -> Alarm:
 @router.get("/alarms/{alarm_id}", summary="One alarm with its history")
 def get_alarm(alarm_id: int, uow: UowDep, caller: PersonDep) -> AlarmRead:
     alarm = _visible_alarm(uow, caller, alarm_id)
-    return service.alarm_reads(uow.session, [alarm], events=True)[0]
+    return repository.alarm_reads(uow.session, [alarm], events=True)[0]
 
 
 def _may_work_alarms(caller: PersonDep) -> None:
@@ -344,7 +344,7 @@ def acknowledge(
     env = context.sensing_env(uow.session, now)
     alarm = service.acknowledge(uow.session, env, caller, alarm_id, body.note)
     uow.commit()
-    return service.alarm_reads(uow.session, [alarm], events=True)[0]
+    return repository.alarm_reads(uow.session, [alarm], events=True)[0]
 
 
 @router.post("/alarms/{alarm_id}/clear", summary="Clear an alarm by hand (解除)")
@@ -357,7 +357,7 @@ def clear(
     env = context.sensing_env(uow.session, now)
     alarm = service.clear_by_hand(uow.session, env, caller, alarm_id, body.note)
     uow.commit()
-    return service.alarm_reads(uow.session, [alarm], events=True)[0]
+    return repository.alarm_reads(uow.session, [alarm], events=True)[0]
 
 
 @router.get("/dead-letters", summary="Messages a consumer could not take, with why")

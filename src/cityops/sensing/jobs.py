@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from cityops.bootstrap import Context
 from cityops.kit.periodic import PeriodicThread
+from cityops.sensing.judging import sweep_silence
 from cityops.sensing.retention import MaintenanceReport, Progress, RetentionPolicy, maintain
-from cityops.sensing.service import sweep_silence
 
 # The first storage pass runs soon after start-up: on a database just migrated, readings
 # land in the default partition until it has made the days' partitions.

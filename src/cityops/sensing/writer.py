@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from cityops.db import is_retryable
 from cityops.kit.batching import BatchingWriter
-from cityops.sensing.service import ReadingResult, ingest_readings
+from cityops.sensing.readings import ReadingResult, ingest_readings
 
 if TYPE_CHECKING:
     from cityops.bootstrap import Context

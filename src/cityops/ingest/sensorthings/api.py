@@ -40,7 +40,8 @@ from cityops.ingest.sensorthings.repository import Reader, Result
 from cityops.kit.bulk import dialect_name
 from cityops.kit.bus import UnitOfWork
 from cityops.sensing.models import Datastream
-from cityops.sensing.service import ingest_readings, parse_time, visible_devices
+from cityops.sensing.readings import ingest_readings, parse_time
+from cityops.sensing.repository import visible_devices
 
 PREFIX = "/sta/v1.1"
 MAX_BODY_BYTES = 8 * 1024 * 1024
