@@ -24,6 +24,7 @@ from cityops.migrate import ensure_migrated
 from cityops.notify.api import router as notify_router
 from cityops.org.api import router as org_router
 from cityops.sensing.api import router as sensing_router
+from cityops.video.api import router as video_router
 from cityops.web.pages import STATIC_DIR
 from cityops.web.pages import router as web_router
 from cityops.worktime.api import router as calendar_router
@@ -35,6 +36,7 @@ API_PREFIX = "/api/v1"
 ROUTERS: list[APIRouter] = [
     ingest_router,
     sensing_router,
+    video_router,
     auth_router,
     org_router,
     catalog_router,

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from cityops.ingest.committer import GroupCommitter
     from cityops.sensing.readings import SensingEnv
     from cityops.sensing.writer import ReadingsWriter
+    from cityops.video.service import VideoEnv
 
 T = TypeVar("T")
 
@@ -173,6 +174,19 @@ class Context:
             intake_env=lambda: self.intake_env(session, now),
             case_env=lambda: self.case_env(session, now),
             reading_retention=timedelta(days=days) if days else None,
+        )
+
+    def video_env(self, session: Session, now: datetime) -> VideoEnv:
+        """What the video services read: blob storage for snapshots and, when a detection
+        opens or joins a case, what intake and the case services read."""
+        from cityops.video.service import VideoEnv
+
+        return VideoEnv(
+            now=now,
+            tz=ZoneInfo(self.settings.timezone),
+            storage=self.storage,
+            intake_env=lambda: self.intake_env(session, now),
+            case_env=lambda: self.case_env(session, now),
         )
 
     def invalidate_reference(self) -> None:

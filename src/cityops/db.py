@@ -33,6 +33,7 @@ MODEL_MODULES = (
     "cityops.ingest.models",
     "cityops.cases.models",
     "cityops.sensing.models",
+    "cityops.video.models",
 )
 
 

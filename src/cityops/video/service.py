@@ -1,0 +1,480 @@
+"""Detections in: each checked, stored once, judged against its camera's zones; a
+detection that satisfies a zone's rule becomes a signal for intake (a case, through the
+automatic path where the class allows it), with its snapshot, the box drawn on it, as
+evidence. The caller commits.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cityops.auth.service import Principal
+from cityops.cases.intake import IntakeEnv, Signal, intake
+from cityops.cases.models import Case
+from cityops.cases.schemas import ActionRequest
+from cityops.cases.service import CaseEnv, act, add_attachment
+from cityops.cases.workflow import TERMINAL_STATES, Action, Actor, IllegalTransition, State
+from cityops.ingest.schemas import EventIn, Evidence, Location, SourceKind
+from cityops.kit.storage import BlobStorage, new_key
+from cityops.video.models import (
+    Camera,
+    CameraStatus,
+    Detection,
+    FalsePositive,
+    Track,
+    Verdict,
+    Zone,
+)
+from cityops.video.rules import KnownFalsePositive, Sighting, ZoneRule, judge
+from cityops.video.schemas import DetectionIn, DetectionResult
+
+log = logging.getLogger(__name__)
+
+# A camera's clock a little fast is common; further ahead is a bug in the source.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+ACTOR_NAME = "视频智能分析"
+BOX_COLOUR = (0, 0, 255)  # red, in OpenCV's BGR order
+VIDEO_ACTOR = Actor.system(ACTOR_NAME)
+
+
+@dataclass
+class VideoEnv:
+    """What the video services read: the clock, the district's zone, blob storage, and what
+    intake and the case services need when a detection opens or joins a case."""
+
+    now: datetime
+    tz: tzinfo
+    storage: BlobStorage
+    intake_env: Callable[[], IntakeEnv]
+    case_env: Callable[[], CaseEnv]
+
+
+def zone_rule(zone: Zone) -> ZoneRule:
+    return ZoneRule(
+        id=zone.id,
+        code=zone.code,
+        polygon=tuple((float(x), float(y)) for x, y in zone.polygon),
+        labels=frozenset(zone.labels),
+        min_score=zone.min_score,
+        min_dwell_s=zone.min_dwell_s,
+        active_hours=tuple(
+            (time.fromisoformat(w["from"]), time.fromisoformat(w["to"])) for w in zone.active_hours
+        ),
+        class_code=zone.class_code,
+        cooldown_s=zone.cooldown_s,
+    )
+
+
+def _problems(exc: ValidationError) -> list[dict[str, str]]:
+    return [
+        {"path": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
+        for e in exc.errors()
+    ]
+
+
+def check_items(
+    principal: Principal, items: Sequence[Any], now: datetime
+) -> tuple[list[tuple[int, DetectionIn, str]], dict[int, DetectionResult]]:
+    """Validate and authorise each item: (index, detection, source) for those that pass,
+    and a rejected result for the others, naming the field."""
+    good: list[tuple[int, DetectionIn, str]] = []
+    rejected: dict[int, DetectionResult] = {}
+    for index, raw in enumerate(items):
+        try:
+            detection = DetectionIn.model_validate(raw)
+        except ValidationError as exc:
+            rejected[index] = DetectionResult(index=index, status="rejected", errors=_problems(exc))
+            continue
+        problems = []
+        if detection.time > now + MAX_CLOCK_SKEW:
+            problems.append({"path": "time", "message": "is in the future"})
+        if detection.source is None:
+            problems.append({"path": "source", "message": "required"})
+        elif detection.source not in principal.sources:
+            problems.append(
+                {"path": "source", "message": f"this API key may not post as {detection.source!r}"}
+            )
+        if problems:
+            rejected[index] = DetectionResult(index=index, status="rejected", errors=problems)
+            continue
+        good.append((index, detection, detection.source or ""))
+    return good, rejected
+
+
+def ingest_detections(
+    session: Session,
+    env: VideoEnv,
+    principal: Principal,
+    items: Sequence[Any],
+    snapshots: Sequence[bytes | None] | None = None,
+) -> list[DetectionResult]:
+    """Check, store and judge a batch of detections; a result per item, in order.
+
+    `snapshots` (one per item, or None) carries images fetched by a consumer (from an NVR)
+    rather than sent inline. A repeat of a `(source, detection_id)` changes nothing and is
+    answered with what the first one became.
+    """
+    good, results = check_items(principal, items, env.now)
+    fetched = list(snapshots) if snapshots is not None else [None] * len(items)
+    # Repeats, within the batch and of earlier batches.
+    stored = _stored(session, {(source, d.detection_id) for _, d, source in good})
+    cameras = {
+        c.code: c
+        for c in session.scalars(
+            select(Camera).where(Camera.code.in_({d.camera for _, d, _ in good}))
+        )
+    }
+    zones: dict[int, list[Zone]] = defaultdict(list)
+    known: dict[int, list[KnownFalsePositive]] = defaultdict(list)
+    camera_ids = [c.id for c in cameras.values()]
+    if camera_ids:
+        for zone in session.scalars(
+            select(Zone).where(Zone.camera_id.in_(camera_ids), Zone.active.is_(True))
+        ):
+            zones[zone.camera_id].append(zone)
+        for fp in session.scalars(
+            select(FalsePositive).where(FalsePositive.camera_id.in_(camera_ids))
+        ):
+            x1, y1, x2, y2 = fp.box
+            known[fp.camera_id].append(
+                KnownFalsePositive(fp.label, (x1, y1, x2, y2), fp.min_overlap)
+            )
+    tracks = _tracks(session, {(s, d.track_id or d.detection_id) for _, d, s in good})
+    seen: dict[tuple[str, str], DetectionResult] = {}
+    # In time order: a batch may hold a track's updates out of order (several senders).
+    for index, detection, source in sorted(good, key=lambda g: g[1].time):
+        key = (source, detection.detection_id)
+        earlier = stored.get(key)
+        if earlier is not None or key in seen:
+            first = seen.get(key) or _result_of(index, earlier)  # type: ignore[arg-type]
+            results[index] = first.model_copy(update={"index": index, "status": "duplicate"})
+            continue
+        camera = cameras.get(detection.camera)
+        if camera is None:
+            results[index] = DetectionResult(
+                index=index,
+                status="rejected",
+                errors=[{"path": "camera", "message": f"no camera {detection.camera!r}"}],
+            )
+            continue
+        image = fetched[index] or _inline_image(detection)
+        result = _take(session, env, source, detection, camera, zones[camera.id],
+                       known[camera.id], tracks, image, index)  # fmt: skip
+        results[index] = seen[key] = result
+    return [results[i] for i in range(len(items))]
+
+
+def _inline_image(detection: DetectionIn) -> bytes | None:
+    if detection.snapshot_base64 is None:
+        return None
+    return base64.b64decode(detection.snapshot_base64)
+
+
+def _result_of(index: int, row: Detection) -> DetectionResult:
+    return DetectionResult(index=index, status="created", id=row.id, verdicts=row.verdicts)
+
+
+def _by_source(keys: set[tuple[str, str]]) -> dict[str, list[str]]:
+    # `source = ? AND key IN (…)` per source: SQLite scans a whole unique index for a
+    # row-value IN of (source, key) pairs.
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for source, key in sorted(keys):
+        grouped[source].append(key)
+    return grouped
+
+
+def _stored(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Detection]:
+    found = {}
+    for source, ids in _by_source(keys).items():
+        for start in range(0, len(ids), 5000):
+            for row in session.scalars(
+                select(Detection).where(
+                    Detection.source == source,
+                    Detection.detection_id.in_(ids[start : start + 5000]),
+                )
+            ):
+                found[(row.source, row.detection_id)] = row
+    return found
+
+
+def _tracks(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str, int], Track]:
+    found = {}
+    for source, ids in _by_source(keys).items():
+        for start in range(0, len(ids), 5000):
+            for row in session.scalars(
+                select(Track).where(
+                    Track.source == source, Track.track_id.in_(ids[start : start + 5000])
+                )
+            ):
+                found[(row.source, row.track_id, row.zone_id)] = row
+    return found
+
+
+def _zones_of(detection: DetectionIn, zones: list[Zone], rules: dict[int, ZoneRule]) -> list[Zone]:
+    """The zones the detection is in: those the source names, else those holding the box's
+    foot (where the object stands)."""
+    if detection.zones:
+        named = set(detection.zones)
+        return [z for z in zones if z.code in named]
+    if detection.box is None:
+        return []
+    x, y = detection.box.foot
+    return [z for z in zones if rules[z.id].contains(x, y)]
+
+
+def _take(
+    session: Session,
+    env: VideoEnv,
+    source: str,
+    detection: DetectionIn,
+    camera: Camera,
+    zones: list[Zone],
+    known: list[KnownFalsePositive],
+    tracks: dict[tuple[str, str, int], Track],
+    image: bytes | None,
+    index: int,
+) -> DetectionResult:
+    at = detection.time
+    if camera.last_seen_at is None or at > camera.last_seen_at:
+        camera.last_seen_at = at
+    snapshot_key = None
+    if image is not None:
+        snapshot_key = env.storage.put(
+            new_key(f"video/{camera.code}", "snapshot.jpg"), image, _content_type(image)
+        ).key
+        if camera.last_snapshot_at is None or at >= camera.last_snapshot_at:
+            camera.last_snapshot_key, camera.last_snapshot_at = snapshot_key, at
+    box = [detection.box.x1, detection.box.y1, detection.box.x2, detection.box.y2] if (
+        detection.box is not None) else None  # fmt: skip
+    rules = {z.id: zone_rule(z) for z in zones}
+    verdicts: list[dict[str, Any]] = []
+    track_id = detection.track_id or detection.detection_id
+    for zone in _zones_of(detection, zones, rules):
+        if camera.status != CameraStatus.ONLINE.value:
+            verdicts.append({"zone": zone.code, "verdict": Verdict.CAMERA_DOWN.value})
+            continue
+        track = tracks.get((source, track_id, zone.id))
+        if track is None:
+            if detection.phase == "end":
+                # The end of an object never seen in this zone: nothing to follow.
+                verdicts.append({"zone": zone.code, "verdict": Verdict.ENDED.value})
+                continue
+            track = Track(
+                source=source,
+                track_id=track_id,
+                camera_id=camera.id,
+                zone_id=zone.id,
+                label=detection.label,
+                first_seen_at=min(at, detection.track_started_at or at),
+                last_seen_at=at,
+                stationary_since=None,
+                best_score=detection.score,
+            )
+            session.add(track)
+            tracks[(source, track_id, zone.id)] = track
+        verdict, case_id = _judge_in_zone(
+            session, env, detection, camera, zone, rules[zone.id], track, box, known, image
+        )
+        verdicts.append({"zone": zone.code, "verdict": verdict.value, "case_id": case_id})
+    if not verdicts:
+        verdicts.append({"zone": None, "verdict": Verdict.OUTSIDE.value})
+    row = Detection(
+        source=source, detection_id=detection.detection_id, camera_id=camera.id,
+        track_id=detection.track_id, time=at, label=detection.label, score=detection.score,
+        box=box, phase=detection.phase, stationary=detection.stationary, verdicts=verdicts,
+        snapshot_key=snapshot_key,
+        snapshot_url=str(detection.snapshot_url) if detection.snapshot_url else None,
+        received_at=env.now,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return DetectionResult(index=index, status="created", id=row.id, verdicts=verdicts)
+
+
+def _judge_in_zone(
+    session: Session,
+    env: VideoEnv,
+    detection: DetectionIn,
+    camera: Camera,
+    zone: Zone,
+    rule: ZoneRule,
+    track: Track,
+    box: list[float] | None,
+    known: list[KnownFalsePositive],
+    image: bytes | None,
+) -> tuple[Verdict, int | None]:
+    at = detection.time
+    if at >= track.last_seen_at:
+        track.last_seen_at = at
+        if detection.stationary is True:
+            track.stationary_since = track.stationary_since or at
+        elif detection.stationary is False:
+            track.stationary_since = None
+    track.best_score = max(track.best_score, detection.score)
+    if detection.phase == "end":
+        track.ended_at = at
+        if track.case_id is not None:
+            left = (
+                f"目标离开：{_where(camera, zone)}，{detection.label}（轨迹 {track.track_id}）"
+                f"{_clock(at, env.tz)} 离开画面区域。"
+            )
+            _note(session, env, track.case_id, left)
+        return Verdict.ENDED, track.case_id
+    if track.case_id is not None:
+        return Verdict.TRACKED, track.case_id  # one track never opens a second case
+    sighting = Sighting(
+        label=track.label,
+        best_score=track.best_score,
+        first_seen_at=track.first_seen_at,
+        at=at,
+        stationary=detection.stationary,
+        stationary_since=track.stationary_since,
+    )
+    verdict = judge(rule, sighting, box, known, env.tz)
+    if verdict is not Verdict.SIGNALLED:
+        return verdict, None
+    open_case = _open_zone_case(session, zone, at)
+    if open_case is not None:
+        track.case_id = open_case
+        zone.last_signal_at = at
+        _note(session, env, open_case, f"同一区域新目标：{_where(camera, zone)}，{detection.label}"
+              f"（轨迹 {track.track_id}，置信度 {track.best_score:.2f}）{_clock(at, env.tz)}。",
+              _snapshot(session, env, open_case, image, box))  # fmt: skip
+        return Verdict.ATTACHED, open_case
+    case_id = _signal(session, env, detection, camera, zone, track)
+    if case_id is None:
+        return Verdict.WATCHING, None
+    track.case_id = case_id
+    zone.last_case_id, zone.last_signal_at = case_id, at
+    attachment = _snapshot(session, env, case_id, image, box)
+    if attachment is not None:
+        _note(session, env, case_id, f"视频抓拍：{_where(camera, zone)}，{_clock(at, env.tz)}。",
+              attachment)  # fmt: skip
+    return Verdict.SIGNALLED, case_id
+
+
+def _open_zone_case(session: Session, zone: Zone, at: datetime) -> int | None:
+    """The zone's latest case, if it is still open and the cool-down has not run out."""
+    if zone.last_case_id is None or zone.last_signal_at is None:
+        return None
+    if at - zone.last_signal_at >= timedelta(seconds=zone.cooldown_s):
+        return None
+    state = session.scalar(select(Case.state).where(Case.id == zone.last_case_id))
+    if state is None or State(state) in TERMINAL_STATES:
+        return None
+    return zone.last_case_id
+
+
+def _signal(
+    session: Session,
+    env: VideoEnv,
+    detection: DetectionIn,
+    camera: Camera,
+    zone: Zone,
+    track: Track,
+) -> int | None:
+    """Hand intake a signal for a track that satisfied the zone's rule; the case id."""
+    stayed = int((detection.time - (track.stationary_since or track.first_seen_at)).total_seconds())
+    description = (
+        f"【视频智能分析】{_where(camera, zone)}发现{zone.purpose or zone.name}相关目标："
+        f"{track.label}，置信度 {track.best_score:.2f}，停留约 {stayed} 秒"
+        f"（{_clock(detection.time, env.tz)}）。"
+    )
+    evidence = [Evidence(url=detection.snapshot_url, kind="snapshot")] if (
+        detection.snapshot_url is not None) else []  # fmt: skip
+    event = EventIn(
+        source="video",
+        external_id=f"track-{track.source}-{track.track_id}-{zone.id}"[:120],
+        kind=SourceKind.CAMERA,
+        location=Location(lon=camera.lon, lat=camera.lat),
+        occurred_at=detection.time,
+        description=description[:2000],
+        address=camera.address,
+        class_code=zone.class_code,
+        confidence=track.best_score,
+        evidence=evidence,
+    )
+    signal = Signal(
+        index=0,
+        event=event,
+        source="video",
+        reporter_id=None,
+        reporter_name=ACTOR_NAME,
+        reporter_role="source",
+    )
+    (result,) = intake(session, env.intake_env(), [signal])
+    if result.status == "rejected":
+        log.warning("video signal refused by intake: %s", result.errors)
+    return result.case_id
+
+
+def _snapshot(
+    session: Session, env: VideoEnv, case_id: int, image: bytes | None, box: list[float] | None
+) -> int | None:
+    """Store the snapshot, with the box drawn, on the case; its attachment id."""
+    if image is None:
+        return None
+    data, content_type = draw_box(image, box)
+    row, _ = add_attachment(
+        session, env.storage, VIDEO_ACTOR, case_id, filename="snapshot.jpg",
+        content_type=content_type, data=data, now=env.now,
+    )  # fmt: skip
+    return row.id
+
+
+def draw_box(image: bytes, box: Sequence[float] | None) -> tuple[bytes, str]:
+    """The image as a JPEG with the object's box drawn in red; the image unchanged (and its
+    type) when it cannot be decoded or there is no box."""
+    import cv2
+    import numpy as np
+
+    if box is None:
+        return image, _content_type(image)
+    frame = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
+    if frame is None:
+        return image, _content_type(image)
+    h, w = frame.shape[:2]
+    x1, y1, x2, y2 = (round(v * s) for v, s in zip(box, (w, h, w, h), strict=True))
+    cv2.rectangle(frame, (x1, y1), (x2, y2), BOX_COLOUR, max(2, w // 320))
+    ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return (bytes(encoded), "image/jpeg") if ok else (image, _content_type(image))
+
+
+def _content_type(image: bytes) -> str:
+    return "image/png" if image.startswith(b"\x89PNG") else "image/jpeg"
+
+
+def _note(
+    session: Session, env: VideoEnv, case_id: int, text: str, attachment: int | None = None
+) -> None:
+    with contextlib.suppress(IllegalTransition):  # closed meanwhile: nothing left to tell
+        act(
+            session,
+            env.case_env(),
+            VIDEO_ACTOR,
+            case_id,
+            ActionRequest(
+                action=Action.NOTE.value,
+                note=text[:2000],
+                attachment_ids=[attachment] if attachment is not None else [],
+            ),
+        )
+
+
+def _where(camera: Camera, zone: Zone) -> str:
+    return f"{camera.name}「{zone.name}」"
+
+
+def _clock(at: datetime, tz: tzinfo) -> str:
+    return f"{at.astimezone(tz):%H:%M:%S}"
