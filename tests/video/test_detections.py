@@ -48,7 +48,9 @@ def test_a_vendor_who_stays_opens_one_case_with_the_snapshot_and_leaving_is_note
     b, g, r = frame[int(0.65 * 180), int(0.3 * 320)]
     assert r > 180 and g < 80 and b < 80
 
-    later = post(client, video, detection(100), detection(130, phase="end"))
+    # it walks off the platform (to the top right, in no zone) and the track ends there
+    off = (0.85, 0.1, 0.95, 0.3)
+    later = post(client, video, detection(100), detection(130, phase="end", box=off))
     assert verdicts(later) == ["tracked", "ended"]
     assert [v["case_id"] for r in later for v in r["verdicts"]] == [case_id, case_id]
     notes = [s["note"] for s in case(client, dp, case_id)["steps"] if s["action"] == "note"]

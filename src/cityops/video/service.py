@@ -260,7 +260,13 @@ def _take(
     rules = {z.id: zone_rule(z) for z in zones}
     verdicts: list[dict[str, Any]] = []
     track_id = detection.track_id or detection.detection_id
-    for zone in _zones_of(detection, zones, rules):
+    targets = _zones_of(detection, zones, rules)
+    if detection.phase == "end":
+        # An object usually leaves a zone before its track ends, so the end names another
+        # zone or none: it ends the track in every zone it was followed in.
+        followed = {z for (s, t, z) in tracks if (s, t) == (source, track_id)}
+        targets += [z for z in zones if z.id in followed and z not in targets]
+    for zone in targets:
         if camera.status != CameraStatus.ONLINE.value:
             verdicts.append({"zone": zone.code, "verdict": Verdict.CAMERA_DOWN.value})
             continue
