@@ -21,7 +21,8 @@ CENTRE_KINDS = frozenset({SourceKind.HOTLINE, SourceKind.CITIZEN, SourceKind.REF
                           SourceKind.OTHER})  # fmt: skip
 
 
-def _problems(exc: ValidationError) -> list[dict[str, str]]:
+def validation_problems(exc: ValidationError) -> list[dict[str, str]]:
+    """A validation error as per-item problems: the field's dotted path and the message."""
     return [
         {"path": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
         for e in exc.errors()
@@ -90,7 +91,9 @@ def prepare(
         try:
             event = EventIn.model_validate(raw)
         except ValidationError as exc:
-            rejected[index] = EventResult(index=index, status="rejected", errors=_problems(exc))
+            rejected[index] = EventResult(
+                index=index, status="rejected", errors=validation_problems(exc)
+            )
             continue
         source, problems = _authorize(principal, event, now)
         if problems:

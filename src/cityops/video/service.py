@@ -26,6 +26,7 @@ from cityops.cases.schemas import ActionRequest
 from cityops.cases.service import CaseEnv, act, add_attachment
 from cityops.cases.workflow import TERMINAL_STATES, Action, Actor, IllegalTransition, State
 from cityops.ingest.schemas import EventIn, Evidence, Location, SourceKind
+from cityops.ingest.service import validation_problems
 from cityops.kit.storage import BlobStorage, new_key
 from cityops.video.models import (
     Camera,
@@ -76,13 +77,6 @@ def zone_rule(zone: Zone) -> ZoneRule:
     )
 
 
-def _problems(exc: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"path": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]}
-        for e in exc.errors()
-    ]
-
-
 def check_items(
     principal: Principal, items: Sequence[Any], now: datetime
 ) -> tuple[list[tuple[int, DetectionIn, str]], dict[int, DetectionResult]]:
@@ -94,7 +88,9 @@ def check_items(
         try:
             detection = DetectionIn.model_validate(raw)
         except ValidationError as exc:
-            rejected[index] = DetectionResult(index=index, status="rejected", errors=_problems(exc))
+            rejected[index] = DetectionResult(
+                index=index, status="rejected", errors=validation_problems(exc)
+            )
             continue
         problems = []
         if detection.time > now + MAX_CLOCK_SKEW:
