@@ -57,7 +57,8 @@ def test_a_dispatcher_sees_a_case_move_through_the_queues_and_dispatches_it_by_k
     sign_in(page, srv, "/console/", "dispatcher")
     page.wait_for_selector("#status.online")
     assert page.inner_text("#queue-title") == "待派遣"  # a dispatcher's own desk first
-    assert page.is_visible("#empty")
+    # the live channel may be up before the queue's first page arrives: wait for the page
+    page.wait_for_selector("#empty", state="visible", timeout=5000)
 
     case_id = _call(srv, key, 1, "路口暴露垃圾")
     _wait_count(page, "to_accept", 1)
