@@ -27,7 +27,9 @@ from cityops.cases.service import CaseEnv, act, add_attachment
 from cityops.cases.workflow import TERMINAL_STATES, Action, Actor, IllegalTransition, State
 from cityops.ingest.schemas import EventIn, Evidence, Location, SourceKind
 from cityops.ingest.service import validation_problems
+from cityops.kit.bus import collect
 from cityops.kit.storage import BlobStorage, new_key
+from cityops.video.events import DetectionRecorded
 from cityops.video.models import (
     Camera,
     CameraStatus,
@@ -301,6 +303,12 @@ def _take(
     )  # fmt: skip
     session.add(row)
     session.flush()
+    collect(session, DetectionRecorded(
+        id=row.id, camera_id=camera.id, camera_code=camera.code, grid_code=camera.grid_code,
+        department_id=camera.department_id, time=at, label=detection.label,
+        score=detection.score, box=box, phase=detection.phase, track_id=detection.track_id,
+        verdicts=verdicts, has_snapshot=snapshot_key is not None,
+    ))  # fmt: skip
     return DetectionResult(index=index, status="created", id=row.id, verdicts=verdicts)
 
 
