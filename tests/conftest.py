@@ -187,3 +187,24 @@ def login(client: Any) -> Any:
         return tokens[username]
 
     return _login
+
+
+@pytest.fixture
+def frigate() -> Iterator[Any]:
+    """Frigate's snapshot endpoint on a local port (see `tests.fakes.FakeFrigate`)."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.fakes import FakeFrigate, frigate_handler
+
+    fake = FakeFrigate(base_url="")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), frigate_handler(fake))
+    server.daemon_threads = True
+    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    yield fake
+    fake.release.set()
+    server.shutdown()
+    server.server_close()
+    thread.join(5)

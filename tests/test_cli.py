@@ -135,3 +135,20 @@ def test_sweep_runs_the_scheduled_work_once_or_as_a_worker_until_terminated(
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0
+
+
+@pytest.mark.usefixtures("database")
+def test_the_frigate_consumer_wants_its_mapping_and_says_what_is_wrong_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = runner.invoke(app, ["frigate"])
+    assert result.exit_code == 2
+    assert "CITYOPS_FRIGATE_MAPPING_FILE" in result.output
+    run("migrate")
+    mapping = tmp_path / "frigate.json"
+    mapping.write_text('{"source": "nvr-1", "cameras": {"gate": {"code": "CAM-1"}}}')
+    monkeypatch.setenv("CITYOPS_FRIGATE_MAPPING_FILE", str(mapping))
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["frigate"])
+    assert result.exit_code == 2
+    assert "width" in result.output  # the camera's detect resolution is missing

@@ -204,6 +204,55 @@ def mqtt_cmd() -> None:
     )
 
 
+@app.command("frigate")
+def frigate_cmd() -> None:
+    """Take in a Frigate NVR's detections from the MQTT broker (CITYOPS_FRIGATE_*, and the
+    broker of CITYOPS_MQTT_*) until stopped; malformed messages become dead letters."""
+    import logging
+    import signal
+    import threading
+
+    from pydantic import ValidationError
+
+    from cityops.ingest.frigate import SnapshotFetcher
+    from cityops.ingest.frigate_consumer import FrigateConsumer, load_mapping
+    from cityops.migrate import NotMigrated, ensure_migrated
+
+    ctx = _context()
+    s = ctx.settings
+    if s.frigate_mapping_file is None:
+        console.print("[red]set CITYOPS_FRIGATE_MAPPING_FILE to the camera mapping (JSON)[/red]")
+        raise typer.Exit(2)
+    try:
+        ensure_migrated(ctx.engine)
+        mapping = load_mapping(s.frigate_mapping_file)
+    except (NotMigrated, OSError, ValidationError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    logging.basicConfig(level=s.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    fetcher = SnapshotFetcher(s.frigate_url, s.frigate_token) if s.frigate_url else None
+    consumer = FrigateConsumer(ctx, mapping, prefix=s.frigate_topic_prefix, fetcher=fetcher,
+                               client_id=s.frigate_client_id)  # fmt: skip
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # The cases detections open reach the phones and consoles connected to the API.
+    ctx.start_delivery(always=True)
+    consumer.start()
+    console.print(f"consuming {consumer.topic} as source {mapping.source!r} "
+                  f"({len(mapping.cameras)} camera(s))")  # fmt: skip
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        consumer.stop()
+        ctx.stop_delivery()
+    st = consumer.stats
+    console.print(f"stopped: {st.messages} message(s), {st.detections} detection(s), "
+                  f"{st.ignored} ignored, {st.dead_letters} dead letter(s)")  # fmt: skip
+
+
 @user_app.command("create")
 def user_create(
     name: Annotated[str, typer.Argument(help="Login name (also used as the person's name)")],

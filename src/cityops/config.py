@@ -138,6 +138,24 @@ class Settings(BaseSettings):
         description="How long the broker keeps the consumer's session and queues messages "
         "for it while it is away (s)",
     )
+    frigate_mapping_file: Path | None = Field(
+        default=None,
+        description="The Frigate consumer's mapping (JSON): source name, Frigate cameras → "
+        "our camera codes with their detect resolution and zones, label renames",
+    )
+    frigate_topic_prefix: str = Field(
+        default="frigate", description="Frigate's mqtt.topic_prefix (events on <prefix>/events)"
+    )
+    frigate_url: str | None = Field(
+        default=None,
+        description="Frigate's HTTP API for snapshots, e.g. http://nvr:5000; none: no snapshots",
+    )
+    frigate_token: str | None = Field(
+        default=None, description="A bearer token for Frigate's authenticated port (≥ 0.14)"
+    )
+    frigate_client_id: str = Field(
+        default="cityops-frigate", description="The Frigate consumer's MQTT client id"
+    )
     log_level: str = "INFO"
 
 

@@ -10,12 +10,9 @@ import copy
 import json
 import logging
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from tests.fakes import JPEG, FakeFrigate
 
 from cityops.ingest.frigate import (
     MAX_PAYLOAD_BYTES,
@@ -39,11 +37,6 @@ from cityops.video.schemas import Box, DetectionIn
 RECORDED = Path(__file__).resolve().parents[1] / "video" / "frigate"
 SEQUENCES = sorted(RECORDED.glob("*.json"))
 EVENT_ID = "1732410000.123456-abc123"
-JPEG = (
-    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    + bytes(200)
-    + (b"\xff\xd9")
-)
 
 MAPPING = FrigateMapping(
     source="frigate-1",
@@ -518,79 +511,6 @@ def test_a_snapshot_is_attached_and_validated() -> None:
 
 
 # Snapshot fetching ----------------------------------------------------------------------
-
-
-@dataclass
-class FakeFrigate:
-    """Frigate's snapshot endpoint on a local port: what it answers for each event id."""
-
-    base_url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-
-def _handler(fake: FakeFrigate) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, so pooling can be seen
-
-        def do_GET(self) -> None:
-            path, _, query = self.path.partition("?")
-            fake.requests.append(
-                {
-                    "path": path,
-                    "query": query,
-                    "authorization": self.headers.get("Authorization"),
-                    "port": self.client_address[1],
-                }
-            )
-            event = path.removesuffix("/snapshot.jpg").rpartition("/")[2]
-            try:
-                if event == "slow":
-                    fake.release.wait(5)
-                if event == "missing":
-                    self._send(404, "application/json", b'{"success": false}')
-                elif event == "login":
-                    self.send_response(302)
-                    self.send_header("Location", "/login")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                elif event == "html":
-                    self._send(200, "text/html", b"<html>login</html>")
-                elif event == "fake":
-                    self._send(200, "image/jpeg", b"GIF89a not a jpeg")
-                elif event == "huge":
-                    self._send(200, "image/jpeg", JPEG[:4] + bytes(5000))
-                else:
-                    self._send(200, "image/jpeg", JPEG)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (the timeout test): nothing to answer
-
-        def _send(self, status: int, content_type: str, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep the test output clean
-
-    return Handler
-
-
-@pytest.fixture
-def frigate() -> Iterator[FakeFrigate]:
-    fake = FakeFrigate(base_url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield fake
-    fake.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 def test_a_snapshot_is_fetched_over_one_pooled_connection(frigate: FakeFrigate) -> None:

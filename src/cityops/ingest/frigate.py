@@ -22,8 +22,8 @@ raising on any input:
 - The box is normalised by the camera's detect resolution from the mapping; a box outside
   that resolution is rejected, as it means the mapping does not match Frigate's config.
 - `zones` are `after.current_zones` translated by the camera's zone map; Frigate zones
-  without a code of ours are dropped. An empty list lets verification place the object by
-  its box.
+  without a code of ours are dropped. The detection is `zoned`: an empty list means in none
+  of our zones (verification does not place the object by its box).
 - False positives: a `new` or `update` whose `after.false_positive` is true is ignored, so
   verification never sees it. An `end` is ignored only when both `before` and `after` are
   false positives: Frigate never demotes a true positive, so an `end` whose `before` was a
@@ -267,6 +267,8 @@ def _detection(
             score=score,
             box=box,
             zones=zones,
+            # Frigate judges zones itself: none named is in none of ours.
+            zoned=True,
             track_id=event_id,
             phase=phase,
             stationary=stationary,

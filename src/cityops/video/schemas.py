@@ -68,6 +68,11 @@ class DetectionIn(Schema):
         max_length=20,
         description="The zones the source says the object is in; empty: found from the box",
     )
+    zoned: bool = Field(
+        default=False,
+        description="The source judged the zones itself (Frigate): an empty `zones` then "
+        "means in none of them, rather than placing the object by its box",
+    )
     track_id: str | None = Field(default=None, min_length=1, max_length=120)
     phase: Literal["new", "update", "end"] = Field(
         default="update", description="The track begins, goes on, or ends (left the view)"

@@ -61,6 +61,9 @@ class VideoEnv:
     storage: BlobStorage
     intake_env: Callable[[], IntakeEnv]
     case_env: Callable[[], CaseEnv]
+    # For sources that keep their snapshots (an NVR): fetch the one of a detection that
+    # opens or joins a case and came without an image. Only then: most detections need none.
+    fetch_snapshot: Callable[[DetectionIn], bytes | None] | None = None
 
 
 def zone_rule(zone: Zone) -> ZoneRule:
@@ -220,9 +223,9 @@ def _tracks(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str
 
 
 def _zones_of(detection: DetectionIn, zones: list[Zone], rules: dict[int, ZoneRule]) -> list[Zone]:
-    """The zones the detection is in: those the source names, else those holding the box's
-    foot (where the object stands)."""
-    if detection.zones:
+    """The zones the detection is in: those the source names (none, if it judged zones and
+    named none), else those holding the box's foot (where the object stands)."""
+    if detection.zones or detection.zoned:
         named = set(detection.zones)
         return [z for z in zones if z.code in named]
     if detection.box is None:
@@ -354,6 +357,8 @@ def _judge_in_zone(
     verdict = judge(rule, sighting, box, known, env.tz)
     if verdict is not Verdict.SIGNALLED:
         return verdict, None
+    if image is None and env.fetch_snapshot is not None:
+        image = env.fetch_snapshot(detection)
     open_case = _open_zone_case(session, zone, at)
     if open_case is not None:
         track.case_id = open_case
