@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
+from tests.factories import EPOCH
 from typer.testing import CliRunner
 
 from cityops.auth.models import Account, ApiKey
@@ -15,6 +17,7 @@ from cityops.cli import app
 from cityops.config import get_settings
 from cityops.migrate import head_revision
 from cityops.org.models import Person
+from cityops.video.models import Camera
 
 runner = CliRunner()
 
@@ -152,3 +155,28 @@ def test_the_frigate_consumer_wants_its_mapping_and_says_what_is_wrong_with_it(
     result = runner.invoke(app, ["frigate"])
     assert result.exit_code == 2
     assert "width" in result.output  # the camera's detect resolution is missing
+
+
+def test_the_detector_runs_on_a_file_for_a_camera_and_says_what_it_found(
+    database: str, tmp_path: Path
+) -> None:
+    from tests.factories import make_district
+    from tests.video.test_detector import _scene, _write_video
+
+    run("migrate")
+    engine = create_engine(database)
+    with Session(engine) as session:
+        make_district(session)
+        session.add(Camera(code="CAM-9", name="路口", lon=106.571, lat=29.561,
+                           created_at=EPOCH, updated_at=EPOCH))  # fmt: skip
+        session.commit()
+    engine.dispose()
+    video = _write_video(tmp_path / "stall.avi", 4, _scene(stall=(1, 99)))
+    refused = runner.invoke(app, ["video", "detect", "--file", str(video)])
+    assert refused.exit_code == 2 and "exactly one --camera" in refused.output
+    unknown = runner.invoke(app, ["video", "detect", "--camera", "NOPE", "--file", str(video)])
+    assert unknown.exit_code == 2 and "no camera NOPE" in unknown.output
+    out = run("video", "detect", "--camera", "CAM-9", "--file", str(video), "--stationary", "1")
+    assert "watching 1 camera(s): CAM-9" in out
+    frames, detections = (int(n) for n in re.findall(r"(\d+) (?:frame|detection)\(s\)", out))
+    assert frames > 0 and detections > 0

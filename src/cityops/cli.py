@@ -27,10 +27,12 @@ apikey_app = typer.Typer(help="Manage API keys of machine sources", no_args_is_h
 import_app = typer.Typer(help="Load a district's own data (all-or-nothing)", no_args_is_help=True)
 export_app = typer.Typer(help="Write the district's data to files", no_args_is_help=True)
 sensors_app = typer.Typer(help="Look after the sensors' data", no_args_is_help=True)
+video_app = typer.Typer(help="Cameras without analytics of their own", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+app.add_typer(video_app, name="video")
 app.add_typer(sensors_app, name="sensors")
 console = Console()
 
@@ -251,6 +253,93 @@ def frigate_cmd() -> None:
     st = consumer.stats
     console.print(f"stopped: {st.messages} message(s), {st.detections} detection(s), "
                   f"{st.ignored} ignored, {st.dead_letters} dead letter(s)")  # fmt: skip
+
+
+@video_app.command("detect")
+def video_detect(
+    camera: Annotated[
+        list[str] | None, typer.Option(help="A camera's code; repeat for several (default: all)")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option(help="Read this video file instead of the camera's stream")
+    ] = None,
+    fps: Annotated[float, typer.Option(help="Frames looked at per second, per camera")] = 5.0,
+    width: Annotated[int, typer.Option(help="Frames are scaled down to this width")] = 1280,
+    height: Annotated[int, typer.Option(help="… and this height")] = 720,
+    stationary: Annotated[
+        float, typer.Option(help="Seconds still before an object counts as stationary")
+    ] = 60.0,
+    onnx: Annotated[
+        Path | None,
+        typer.Option(help="An ONNX detection model (rows x1,y1,x2,y2,score,class)"),
+    ] = None,
+    labels: Annotated[
+        str | None, typer.Option(help="The ONNX model's class names, comma-separated, in order")
+    ] = None,
+    input_size: Annotated[int, typer.Option(help="The ONNX model's input size")] = 640,
+    source: Annotated[str, typer.Option(help="The source its detections are recorded under")] = (
+        "builtin"
+    ),
+) -> None:
+    """Run the built-in detector on cameras' streams (one worker each) until stopped, or on
+    a video file for a trial; what it finds is verified against the cameras' zones."""
+    import logging
+    import signal
+    import threading
+
+    from cityops.migrate import NotMigrated, ensure_migrated
+    from cityops.video.detector import DetectorConfig, OnnxModel
+    from cityops.video.jobs import DetectorRunner, cameras_to_watch, require_camera
+
+    ctx = _context()
+    try:
+        ensure_migrated(ctx.engine)
+    except NotMigrated as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if (onnx is None) != (labels is None):
+        console.print("[red]--onnx and --labels go together[/red]")
+        raise typer.Exit(2)
+    logging.basicConfig(
+        level=ctx.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    model_path, names = onnx, [n.strip() for n in (labels or "").split(",") if n.strip()]
+    try:
+        config = DetectorConfig(
+            max_fps=fps, max_width=width, max_height=height, stationary_seconds=stationary,
+            model=(lambda: OnnxModel(model_path, names, input_size)) if model_path else None,
+            source=source,
+        )  # fmt: skip
+        if file is not None:
+            if not camera or len(camera) != 1:
+                raise ValueError("--file needs exactly one --camera")
+            require_camera(ctx, camera[0])
+            sources: list[tuple[str, str | Path]] = [(camera[0], file)]
+        else:
+            sources = list(cameras_to_watch(ctx, camera or ()))
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if not sources:
+        console.print("no online camera has a stream URL: nothing to watch")
+        raise typer.Exit(0)
+    runner = DetectorRunner(ctx, sources, config)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    ctx.start_delivery(always=True)
+    runner.start()
+    console.print(f"watching {len(sources)} camera(s): {', '.join(c for c, _ in sources)}")
+    try:
+        while runner.running and not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.stop()
+        ctx.stop_delivery()
+    st = runner.stats
+    console.print(f"stopped: {st.frames} frame(s), {st.detections} detection(s), "
+                  f"{st.signalled} signal(s), {st.failed_batches} failed batch(es)")  # fmt: skip
 
 
 @user_app.command("create")

@@ -357,8 +357,8 @@ def _judge_in_zone(
     verdict = judge(rule, sighting, box, known, env.tz)
     if verdict is not Verdict.SIGNALLED:
         return verdict, None
-    if image is None and env.fetch_snapshot is not None:
-        image = env.fetch_snapshot(detection)
+    if image is None:
+        image = _evidence_image(session, env, detection, track)
     open_case = _open_zone_case(session, zone, at)
     if open_case is not None:
         track.case_id = open_case
@@ -377,6 +377,29 @@ def _judge_in_zone(
         _note(session, env, case_id, f"视频抓拍：{_where(camera, zone)}，{_clock(at, env.tz)}。",
               attachment)  # fmt: skip
     return Verdict.SIGNALLED, case_id
+
+
+def _evidence_image(
+    session: Session, env: VideoEnv, detection: DetectionIn, track: Track
+) -> bytes | None:
+    """A picture for a detection that reaches a case without one: the source's own (an NVR
+    keeps them), else the track's latest stored snapshot (a detector sends one when the
+    object appears and when it turns still, not with every update)."""
+    if env.fetch_snapshot is not None:
+        fetched = env.fetch_snapshot(detection)
+        if fetched is not None:
+            return fetched
+    key = session.scalar(
+        select(Detection.snapshot_key)
+        .where(
+            Detection.source == track.source,
+            Detection.track_id == track.track_id,
+            Detection.snapshot_key.is_not(None),
+        )
+        .order_by(Detection.time.desc(), Detection.id.desc())
+        .limit(1)
+    )
+    return b"".join(env.storage.open(key)) if key is not None else None
 
 
 def _open_zone_case(session: Session, zone: Zone, at: datetime) -> int | None:
