@@ -131,6 +131,7 @@ def test_sweep_runs_the_scheduled_work_once_or_as_a_worker_until_terminated(
             "cityops-sla-sweep",
             "cityops-silence-sweep",
             "cityops-sensor-maintenance",
+            "cityops-video-pruning",
         ]
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)

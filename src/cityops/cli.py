@@ -143,7 +143,7 @@ def sweep(
         jobs = ctx.scheduled_work()
         for job in jobs:
             job.start()
-        console.print(f"running: {', '.join(job.name for job in jobs)}")
+        console.print(f"running: {', '.join(job.name for job in jobs)}", soft_wrap=True)
         try:
             while not stop.wait(1.0):
                 pass

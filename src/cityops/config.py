@@ -72,6 +72,15 @@ class Settings(BaseSettings):
         ge=1,
         description="How often partitions are made and old sensor data removed",
     )
+    # The video detection log (video/retention.py); cases keep their own evidence.
+    detection_retention_days: int = Field(
+        default=30,
+        ge=0,
+        description="How long detections and their snapshots are kept (days); 0: forever",
+    )
+    video_maintenance_seconds: int = Field(
+        default=3600, ge=1, description="How often old detections are removed"
+    )
     run_scheduler: bool = Field(
         default=False,
         description="Run the overdue sweep inside the API process (`cityops serve` turns it on)",

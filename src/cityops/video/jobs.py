@@ -1,5 +1,6 @@
-"""The built-in detector at work: one worker thread per camera (its stream, or a file for a
-trial), each detection batch verified and stored like those of any other source."""
+"""Video work beside the API: the built-in detector (one worker thread per camera, its
+stream or a file for a trial, each batch verified and stored like any source's), and the
+pruning of the detection log."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from sqlalchemy import select
 
 from cityops.auth.service import Principal
 from cityops.cases.workflow import Actor
+from cityops.kit.periodic import PeriodicThread
 from cityops.video.detector import CameraWorker, DetectorConfig
 from cityops.video.models import Camera, CameraStatus
+from cityops.video.retention import PruneReport, prune_detections
 from cityops.video.schemas import DetectionIn, DetectionResult
 from cityops.video.service import ingest_detections
 
@@ -160,3 +163,22 @@ class DetectorRunner:
             )
             for d in detections:
                 stats.by_camera[d.camera] = stats.by_camera.get(d.camera, 0) + 1
+
+
+def run_pruning(context: Context) -> PruneReport:
+    """One pass over the detection log with the settings' retention."""
+    return prune_detections(
+        context.sessions,
+        context.storage,
+        context.clock.now(),
+        context.settings.detection_retention_days,
+    )
+
+
+def pruning_thread(context: Context, interval: float) -> PeriodicThread:
+    return PeriodicThread(
+        "cityops-video-pruning",
+        interval,
+        lambda: run_pruning(context).changes,
+        "old detection(s) and track(s) removed",
+    )
