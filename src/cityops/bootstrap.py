@@ -25,7 +25,7 @@ from cityops.kit.bus import MessageBus, UnitOfWork
 from cityops.kit.clock import Clock, SystemClock
 from cityops.kit.periodic import PeriodicThread
 from cityops.kit.storage import BlobStorage, make_storage
-from cityops.notify.handlers import AlarmFramePublisher, FramePublisher
+from cityops.notify.handlers import AlarmFramePublisher, DetectionFramePublisher, FramePublisher
 from cityops.notify.hub import LocalHub, make_hub
 from cityops.org.service import load_grid_index
 from cityops.sensing.events import ReadingsStored
@@ -93,6 +93,7 @@ class Context:
     hub: LocalHub = field(init=False)
     publisher: FramePublisher = field(init=False)
     alarm_publisher: AlarmFramePublisher = field(init=False)
+    detection_publisher: DetectionFramePublisher = field(init=False)
 
     def __post_init__(self) -> None:
         from cityops.ingest.committer import GroupCommitter
@@ -112,6 +113,8 @@ class Context:
         self.bus.prepare_with(self.publisher.prepare)
         self.alarm_publisher = AlarmFramePublisher(self.hub, self.settings.district_code)
         self.bus.prepare_with(self.alarm_publisher.prepare)
+        self.detection_publisher = DetectionFramePublisher(self.hub, self.settings.district_code)
+        self.bus.prepare_with(self.detection_publisher.prepare)
 
     def start_delivery(
         self, loop: asyncio.AbstractEventLoop | None = None, *, always: bool = False

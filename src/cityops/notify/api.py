@@ -1,10 +1,13 @@
-"""`/api/v1/ws` (WebSocket) and `/api/v1/stream` (Server-Sent Events): case and alarm changes, live.
+"""`/api/v1/ws` (WebSocket) and `/api/v1/stream` (Server-Sent Events): case, alarm and
+detection changes, live.
 
 Both speak the same frames (JSON objects with a `type`):
 - `hello`: sent first, with who the server takes the client for;
 - `case`: a case changed (its `id` is the cursor to resume from);
 - `alarm`: an alarm of a device the client may see was raised, escalated, acknowledged or
   cleared (no `id`: it moves no cursor; after a reconnect, reload the alarms);
+- `detection`: a camera the client may see sent a detection, judged in its zones (no `id`;
+  only the centre's staff get them);
 - `reload`: the client missed too much to be told case by case and should reload its lists.
 
 A browser cannot set headers on a WebSocket or an EventSource, so besides the usual

@@ -11,6 +11,11 @@ Alarm frames (`type: alarm`) go through the same hub to the people who may see t
 device. An alarm is not a step, so its frame has no id: a client's resume cursor stays
 where the case frames left it, and a client that reconnects reloads its alarms instead
 of being sent what it missed.
+
+Detection frames (`type: detection`) are the video wall's: each detection a camera's
+analytics sent, as the API shows it, with its verdict in each zone. Like alarm frames they
+have no id; unlike them they go only to those who may see the camera, the centre's staff
+of its scope, never to a field worker's phone or a department.
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ from sqlalchemy.orm import Session
 
 from cityops.cases.models import Case, CaseStep
 from cityops.cases.service import CaseEnv, facts_of, to_read, visible_to
-from cityops.cases.workflow import GRID_WORKER, Actor, CaseFacts, State, can_see
+from cityops.cases.workflow import ADMIN, GRID_WORKER, Actor, CaseFacts, State, can_see, in_region
 from cityops.org.models import CODE_LENGTH, RegionLevel
 from cityops.sensing.events import AlarmChanged
 from cityops.sensing.models import Alarm
 from cityops.sensing.repository import alarm_reads, open_alarm_summaries
+from cityops.video.events import DetectionRecorded
+from cityops.video.models import Detection
+from cityops.video.repository import VIDEO_ROLES, detection_read
 
 # Reading many cases at a time, this many per query.
 CHUNK = 500
@@ -48,6 +56,10 @@ STREET_CODE_LENGTH = CODE_LENGTH[RegionLevel.STREET]
 
 # The hub's id of an alarm frame: below every step id, so it moves no cursor.
 ALARM_FRAME_ID = 0
+# The case id of a detection frame, which no case has. The hub carries a frame between
+# processes as its ids, its facts and its JSON, nothing more: this is what tells every
+# process to route the frame as a camera's (`sees_camera`), not as a case's.
+DETECTION_FRAME_CASE = -1
 
 # Built once: it runs on every commit that changes cases, often for a single case.
 _CASES_BY_ID = select(Case).where(Case.id.in_(bindparam("ids", expanding=True)))
@@ -64,8 +76,8 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One case's change (or an alarm's, with id and case_id 0), encoded once for every
-    client allowed to see it."""
+    """One case's change (or an alarm's, with id and case_id 0, or a detection's, with id 0
+    and case_id `DETECTION_FRAME_CASE`), encoded once for every client allowed to see it."""
 
     id: int
     case_id: int
@@ -73,6 +85,8 @@ class Frame:
     data: bytes
 
     def visible_to(self, actor: Actor) -> bool:
+        if self.case_id == DETECTION_FRAME_CASE:
+            return sees_camera(actor, self.facts)
         return receives(actor, self.facts)
 
 
@@ -83,6 +97,17 @@ def receives(actor: Actor, facts: CaseFacts) -> bool:
     if actor.roles and actor.roles <= {GRID_WORKER}:
         return actor.id is not None and actor.id in (facts.assignee_id, facts.reporter_id)
     return can_see(actor, facts)
+
+
+def sees_camera(actor: Actor, facts: CaseFacts) -> bool:
+    """Whether `actor` is told of a camera's detections: who may see the camera
+    (`video.repository.visible_cameras`), that is admins and the centre's staff whose scope
+    holds its grid (`camera_facts` makes a camera in no grid the district's, which only a
+    scope of the whole district holds). Not its owner department, and never a field
+    worker, whatever their scope: they get the cases, not the cameras."""
+    if actor.is_system or ADMIN in actor.roles:
+        return True
+    return bool(actor.roles & VIDEO_ROLES) and in_region(actor, facts.region_code)
 
 
 def reload_frame(last_id: int) -> bytes:
@@ -253,4 +278,72 @@ def _alarm_reloads(changes: Iterable[AlarmChanged], district_code: str) -> list[
         body = {"type": "alarm", "reload": True, "region_code": region, "count": count}
         facts = alarm_facts(region, department_id or None, district_code)
         frames.append(Frame(ALARM_FRAME_ID, 0, facts, orjson.dumps(body)))
+    return frames
+
+
+def camera_facts(grid_code: str | None, district_code: str) -> CaseFacts:
+    """Who is told of a camera's detections, in the terms the hub routes by: those whose
+    scope holds its grid (`sees_camera` narrows them to the centre's staff). No department:
+    the hub would otherwise offer the frame to the owner department's handlers."""
+    return CaseFacts(state=State.REPORTED, region_code=grid_code or district_code)
+
+
+def detection_frames(
+    session: Session,
+    recorded: Iterable[DetectionRecorded],
+    *,
+    district_code: str,
+    detail_limit: int | None = None,
+) -> list[Frame]:
+    """One frame per detection taken in, in the order they were judged: the detection as
+    the API shows it (`DetectionRead`, its verdict in each zone included) and its camera.
+
+    Past `detail_limit` detections (a gateway sending its backlog), one summary frame per
+    camera instead: how many, their verdicts counted, the latest time and whether a
+    snapshot came, with `reload: true`, which tells the wall to reload that camera's
+    detections rather than draw hundreds of rows one by one.
+    """
+    events = list(recorded)
+    if detail_limit is not None and len(events) > detail_limit:
+        return _detection_summaries(events, district_code)
+    rows: dict[int, Detection] = {}
+    ids = [e.id for e in events]
+    for i in range(0, len(ids), CHUNK):
+        # Inserted by this very transaction and never updated since: the session's copies
+        # are the rows as they will be committed.
+        query = select(Detection).where(Detection.id.in_(ids[i : i + CHUNK]))
+        rows.update((d.id, d) for d in session.scalars(query))
+    frames = []
+    for event in events:
+        row = rows.get(event.id)
+        if row is None:
+            continue
+        camera = {"id": event.camera_id, "code": event.camera_code}
+        detection = detection_read(row).model_dump(mode="json")
+        body = {"type": "detection", "camera": camera, "detection": detection}
+        facts = camera_facts(event.grid_code, district_code)
+        frames.append(Frame(ALARM_FRAME_ID, DETECTION_FRAME_CASE, facts, orjson.dumps(body)))
+    return frames
+
+
+def _detection_summaries(events: list[DetectionRecorded], district_code: str) -> list[Frame]:
+    cameras: dict[int, list[DetectionRecorded]] = {}
+    for event in events:
+        cameras.setdefault(event.camera_id, []).append(event)
+    frames = []
+    for camera_id, taken in sorted(cameras.items()):
+        verdicts: dict[str, int] = {}
+        for event in taken:
+            for verdict in event.verdicts:
+                verdicts[verdict["verdict"]] = verdicts.get(verdict["verdict"], 0) + 1
+        first = taken[0]
+        body = {
+            "type": "detection", "reload": True,
+            "camera": {"id": camera_id, "code": first.camera_code},
+            "count": len(taken), "verdicts": dict(sorted(verdicts.items())),
+            "latest": max(e.time for e in taken).isoformat(),
+            "has_snapshot": any(e.has_snapshot for e in taken),
+        }  # fmt: skip
+        facts = camera_facts(first.grid_code, district_code)
+        frames.append(Frame(ALARM_FRAME_ID, DETECTION_FRAME_CASE, facts, orjson.dumps(body)))
     return frames

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.templating import Jinja2Templates
 
 from cityops.sensing.api import ALARM_ROLES
+from cityops.video.api import VERIFY_ROLES
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -64,6 +65,14 @@ def sensors(request: Request) -> HTMLResponse:
     its thresholds, and the alarms, live."""
     # The page shows acknowledge and clear only to the roles the API lets do them.
     return _page(request, "sensors.html", alarm_roles=" ".join((*ALARM_ROLES, "admin")))
+
+
+@router.get("/video/", response_class=HTMLResponse)
+def video(request: Request) -> HTMLResponse:
+    """The video wall: cameras on a map and as tiles of their latest snapshots with their
+    zones drawn, the detections live with their verdicts, and the zone editor for admins."""
+    # The page offers "mark as a false positive" only to the roles the API lets do it.
+    return _page(request, "video.html", verify_roles=" ".join(VERIFY_ROLES))
 
 
 @router.get("/app/manifest.webmanifest")

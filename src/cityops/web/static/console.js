@@ -27,7 +27,7 @@ const TEXT = {
     q_checking: "核查中", q_to_close: "待结案", q_overdue: "超时",
     key_queue: "切换队列", key_move: "上一件/下一件", key_open: "打开案件", key_select: "选中/取消选中",
     key_search: "搜索", key_dispatch: "派遣（回车按首条建议）", key_action: "第一个可办操作",
-    key_escape: "关闭表单", key_help: "本帮助", nav_sensors: "物联感知",
+    key_escape: "关闭表单", key_help: "本帮助", nav_sensors: "物联感知", nav_video: "视频监控",
   },
   en: {
     title: "Dispatch console", login: "Log in", username: "Username", password: "Password",
@@ -54,7 +54,7 @@ const TEXT = {
     key_queue: "Switch queue", key_move: "Previous / next case", key_open: "Open the case",
     key_select: "Select / unselect", key_search: "Search",
     key_dispatch: "Dispatch (Enter takes the first suggestion)", key_action: "First allowed action",
-    key_escape: "Close the form", key_help: "This help", nav_sensors: "Sensors",
+    key_escape: "Close the form", key_help: "This help", nav_sensors: "Sensors", nav_video: "Video",
   },
 };
 
