@@ -40,7 +40,7 @@ from cityops.ingest.frigate import (
 )
 from cityops.sensing.service import record_dead_letter
 from cityops.video.schemas import DetectionIn
-from cityops.video.service import ingest_detections
+from cityops.video.writer import write_detections
 
 if TYPE_CHECKING:
     from cityops.bootstrap import Context
@@ -249,16 +249,8 @@ class FrigateConsumer:
     def _store(self, detections: list[tuple[_Raw, DetectionIn]]) -> list[tuple[_Raw, str]]:
         """The detections in one transaction; the messages refused (an unknown camera) as
         letters, with the problems."""
-        context = self.context
-        uow = context.unit_of_work()
-        try:
-            env = context.video_env(uow.session, context.clock.now())
-            env.fetch_snapshot = self._fetch
-            items = [d.model_dump(mode="json", exclude_none=True) for _, d in detections]
-            results = ingest_detections(uow.session, env, self.principal, items)
-            uow.commit()
-        finally:
-            uow.close()
+        items = [d.model_dump(mode="json", exclude_none=True) for _, d in detections]
+        results = write_detections(self.context, self.principal, items, fetch_snapshot=self._fetch)
         return [
             (raw, "; ".join(f"{e['path']}: {e['message']}" for e in result.errors))
             for (raw, _), result in zip(detections, results, strict=True)

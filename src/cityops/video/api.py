@@ -14,12 +14,11 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from cityops.auth.service import Principal
-from cityops.bootstrap import Context
 from cityops.deps import AdminDep, ContextDep, NowDep, PersonDep, PrincipalDep, UowDep
 from cityops.errors import FieldProblem, Forbidden, Invalid, NotFound, PayloadTooLarge
 from cityops.kit.bus import UnitOfWork
 from cityops.kit.pagination import Page, PageParams, paginate
-from cityops.video import registry, repository, service
+from cityops.video import registry, repository
 from cityops.video.models import Camera, Detection, FalsePositive, Zone
 from cityops.video.schemas import (
     CameraIn,
@@ -27,12 +26,12 @@ from cityops.video.schemas import (
     CameraRead,
     DetectionBatchResult,
     DetectionRead,
-    DetectionResult,
     FalsePositiveIn,
     FalsePositiveRead,
     ZoneIn,
     ZoneRead,
 )
+from cityops.video.writer import write_detections
 
 router = APIRouter(tags=["video"])
 
@@ -74,7 +73,7 @@ async def post_detections(
             f"{len(items)} detections; at most {MAX_DETECTIONS} a request",
             errors=[FieldProblem("body", f"at most {MAX_DETECTIONS}")],
         )
-    results = await run_in_threadpool(_ingest, context, principal, items)
+    results = await run_in_threadpool(write_detections, context, principal, items)
     batch = DetectionBatchResult(
         accepted=sum(r.status == "created" for r in results),
         duplicates=sum(r.status == "duplicate" for r in results),
@@ -82,19 +81,6 @@ async def post_detections(
         results=results,
     )
     return Response(batch.model_dump_json(), media_type="application/json")
-
-
-def _ingest(context: Context, principal: Principal, items: list[Any]) -> list[DetectionResult]:
-    uow = context.unit_of_work()
-    try:
-        now = context.clock.now()
-        results = service.ingest_detections(
-            uow.session, context.video_env(uow.session, now), principal, items
-        )
-        uow.commit()
-        return results
-    finally:
-        uow.close()
 
 
 @router.get("/detections", summary="The detection log, newest first")

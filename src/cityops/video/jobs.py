@@ -21,7 +21,7 @@ from cityops.video.detector import CameraWorker, DetectorConfig
 from cityops.video.models import Camera, CameraStatus
 from cityops.video.retention import PruneReport, prune_detections
 from cityops.video.schemas import DetectionIn, DetectionResult
-from cityops.video.service import ingest_detections
+from cityops.video.writer import write_detections
 
 if TYPE_CHECKING:
     from cityops.bootstrap import Context
@@ -136,19 +136,13 @@ class DetectorRunner:
         """A worker's batch, verified and stored in one transaction (from its thread)."""
         if not detections:
             return
-        context = self.context
-        uow = context.unit_of_work()
+        items = [d.model_dump(mode="json", exclude_none=True) for d in detections]
         try:
-            env = context.video_env(uow.session, context.clock.now())
-            items = [d.model_dump(mode="json", exclude_none=True) for d in detections]
-            results = ingest_detections(uow.session, env, self.principal, items)
-            uow.commit()
+            results = write_detections(self.context, self.principal, items)
         except Exception:
             with self._lock:
                 self.stats.failed_batches += 1
             raise  # the worker logs it and goes on
-        finally:
-            uow.close()
         self._count(detections, results)
 
     def _count(self, detections: list[DetectionIn], results: list[DetectionResult]) -> None:
