@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from cityops.sensing.readings import SensingEnv
     from cityops.sensing.writer import ReadingsWriter
     from cityops.video.service import VideoEnv
+    from cityops.video.writer import DetectionsWriter
 
 T = TypeVar("T")
 
@@ -89,6 +90,7 @@ class Context:
     latest: LatestValues = field(init=False)
     committer: GroupCommitter = field(init=False)
     readings: ReadingsWriter = field(init=False)
+    detections: DetectionsWriter = field(init=False)
     api_keys: ApiKeyCache = field(init=False)
     hub: LocalHub = field(init=False)
     publisher: FramePublisher = field(init=False)
@@ -98,9 +100,11 @@ class Context:
     def __post_init__(self) -> None:
         from cityops.ingest.committer import GroupCommitter
         from cityops.sensing.writer import ReadingsWriter
+        from cityops.video.writer import DetectionsWriter
 
         self.committer = GroupCommitter(self)
         self.readings = ReadingsWriter(self)
+        self.detections = DetectionsWriter(self)
         self.sensors = ReferenceCache(load_registry)
         self.latest = LatestValues()
         self.bus.subscribe(ReadingsStored, lambda e: self.latest.update(e.latest))

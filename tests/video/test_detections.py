@@ -57,6 +57,24 @@ def test_a_vendor_who_stays_opens_one_case_with_the_snapshot_and_leaving_is_note
     assert any("目标离开" in n for n in notes)
 
 
+def test_a_track_that_qualifies_later_in_the_same_batch_gets_its_earlier_snapshot(
+    client: TestClient, login: Any, video: Video
+) -> None:
+    """The new track's message carries the picture, the one that satisfies the dwell does
+    not; both come in one request (a detector's or gateway's batch)."""
+    moved = (0.35, 0.5, 0.55, 0.8)
+    results = post(client, video, detection(0, phase="new", stationary=True, snapshot=True),
+                   detection(70, box=moved))  # fmt: skip
+    assert verdicts(results) == ["watching", "signalled"]
+    opened = case(client, login("dispatcher"), results[1]["verdicts"][0]["case_id"])
+    (attachment,) = opened["attachments"]
+    image = client.get(attachment["url"], headers=login("dispatcher"))
+    frame = cv2.imdecode(np.frombuffer(image.content, np.uint8), cv2.IMREAD_COLOR)
+    # the box drawn is the qualifying detection's (its left edge at 0.35 of 320 px)
+    b, g, r = frame[int(0.65 * 180), int(0.35 * 320)]
+    assert r > 180 and g < 80 and b < 80
+
+
 def test_a_new_object_within_the_cool_down_joins_the_case_and_after_it_opens_another(
     client: TestClient, login: Any, video: Video, clock: Any
 ) -> None:

@@ -1,7 +1,9 @@
-"""Detections written under concurrency: a transaction that lost a race is run again."""
+"""Detections written under concurrency: requests share a transaction, a transaction that
+lost a race is run again, and no snapshot is kept for a detection that was not recorded."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,6 @@ from cityops.cases.workflow import Actor
 from cityops.config import Settings
 from cityops.video import writer
 from cityops.video.models import Camera, Detection, Track, Zone
-from cityops.video.writer import write_detections
 
 GATEWAY = Principal(actor=Actor.system("cam-gw"), api_key_id=0, sources=frozenset({"cam-gw"}))
 
@@ -28,7 +29,7 @@ GATEWAY = Principal(actor=Actor.system("cam-gw"), api_key_id=0, sources=frozense
 def test_a_transaction_that_lost_a_race_is_run_again(
     context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real, calls = writer.ingest_detections, []
+    real, calls = writer.record_detections, []
 
     def loses_once(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
@@ -36,17 +37,80 @@ def test_a_transaction_that_lost_a_race_is_run_again(
             raise IntegrityError("INSERT INTO video_tracks", {}, Exception("uq_video_tracks_key"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(writer, "ingest_detections", loses_once)
-    (result,) = write_detections(context, GATEWAY, [detection(0, phase="new")])
+    monkeypatch.setattr(writer, "record_detections", loses_once)
+    (result,) = context.detections.write(GATEWAY, [detection(0, phase="new")])
     assert len(calls) == 2
     assert result.status == "created"
+
+
+def _snapshots(context: Any) -> list[Path]:
+    root = Path(context.settings.storage_dir) / "video"
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+@pytest.mark.usefixtures("video")
+def test_requests_sharing_a_transaction_keep_their_own_numbering(context: Any) -> None:
+    first = [detection(0, phase="new", track="a"), detection(1, track="a")]
+    second = [detection(2, phase="new", track="b"), detection(0, phase="new", track="a")]
+    batches = [context.detections.check(GATEWAY, first), context.detections.check(GATEWAY, second)]
+    one, two = context.detections.write_checked(batches)
+    assert [(r.index, r.status) for r in one] == [(0, "created"), (1, "created")]
+    # numbered as the second request sent them; its repeat of the first's detection found it
+    assert [(r.index, r.status) for r in two] == [(0, "created"), (1, "duplicate")]
+    assert two[1].id == one[0].id
+
+
+@pytest.mark.usefixtures("video")
+def test_requests_waiting_together_are_answered_each_with_its_own_results(
+    context: Any,
+) -> None:
+    async def together() -> list[Any]:
+        return list(await asyncio.gather(*(
+            context.detections.submit(GATEWAY, [detection(n, phase="new", track=f"t{n}"),
+                                                {"source": "cam-gw"}])
+            for n in range(8)
+        )))  # fmt: skip
+
+    answers = asyncio.run(together())
+    for answer in answers:
+        assert [r.status for r in answer] == ["created", "rejected"]
+        assert [r.index for r in answer] == [0, 1]
+    assert len({answer[0].id for answer in answers}) == 8
+
+
+@pytest.mark.usefixtures("video")
+def test_a_snapshot_is_kept_only_for_a_detection_that_was_recorded(context: Any) -> None:
+    new = detection(0, phase="new", snapshot=True)
+    (created,) = context.detections.write(GATEWAY, [new])
+    assert created.status == "created"
+    kept = _snapshots(context)
+    assert len(kept) == 1
+    # a repeat, and a camera nobody registered: their snapshots are not left behind
+    results = context.detections.write(
+        GATEWAY, [new, detection(5, phase="new", snapshot=True, camera="NOPE", key="x")]
+    )
+    assert [r.status for r in results] == ["duplicate", "rejected"]
+    assert _snapshots(context) == kept
+
+
+@pytest.mark.usefixtures("video")
+def test_a_failed_transaction_leaves_no_snapshot_behind(
+    context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fails(*_: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(writer, "record_detections", fails)
+    with pytest.raises(RuntimeError):
+        context.detections.write(GATEWAY, [detection(0, phase="new", snapshot=True)])
+    assert _snapshots(context) == []
 
 
 def _send(context: Any, key: str, seconds: float, track: str, start: threading.Barrier,
           errors: list[BaseException]) -> None:  # fmt: skip
     start.wait()
     try:
-        write_detections(context, GATEWAY, [detection(seconds, track=track, key=key)])
+        context.detections.write(GATEWAY, [detection(seconds, track=track, key=key)])
     except BaseException as exc:  # the test reports it
         errors.append(exc)
 

@@ -40,7 +40,6 @@ from cityops.ingest.frigate import (
 )
 from cityops.sensing.service import record_dead_letter
 from cityops.video.schemas import DetectionIn
-from cityops.video.writer import write_detections
 
 if TYPE_CHECKING:
     from cityops.bootstrap import Context
@@ -250,7 +249,7 @@ class FrigateConsumer:
         """The detections in one transaction; the messages refused (an unknown camera) as
         letters, with the problems."""
         items = [d.model_dump(mode="json", exclude_none=True) for _, d in detections]
-        results = write_detections(self.context, self.principal, items, fetch_snapshot=self._fetch)
+        results = self.context.detections.write(self.principal, items, fetch_snapshot=self._fetch)
         return [
             (raw, "; ".join(f"{e['path']}: {e['message']}" for e in result.errors))
             for (raw, _), result in zip(detections, results, strict=True)

@@ -11,7 +11,6 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
 from cityops.auth.service import Principal
 from cityops.deps import AdminDep, ContextDep, NowDep, PersonDep, PrincipalDep, UowDep
@@ -31,7 +30,6 @@ from cityops.video.schemas import (
     ZoneIn,
     ZoneRead,
 )
-from cityops.video.writer import write_detections
 
 router = APIRouter(tags=["video"])
 
@@ -73,7 +71,7 @@ async def post_detections(
             f"{len(items)} detections; at most {MAX_DETECTIONS} a request",
             errors=[FieldProblem("body", f"at most {MAX_DETECTIONS}")],
         )
-    results = await run_in_threadpool(write_detections, context, principal, items)
+    results = await context.detections.submit(principal, items)
     batch = DetectionBatchResult(
         accepted=sum(r.status == "created" for r in results),
         duplicates=sum(r.status == "duplicate" for r in results),

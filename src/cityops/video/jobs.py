@@ -21,7 +21,6 @@ from cityops.video.detector import CameraWorker, DetectorConfig
 from cityops.video.models import Camera, CameraStatus
 from cityops.video.retention import PruneReport, prune_detections
 from cityops.video.schemas import DetectionIn, DetectionResult
-from cityops.video.writer import write_detections
 
 if TYPE_CHECKING:
     from cityops.bootstrap import Context
@@ -138,7 +137,7 @@ class DetectorRunner:
             return
         items = [d.model_dump(mode="json", exclude_none=True) for d in detections]
         try:
-            results = write_detections(self.context, self.principal, items)
+            results = self.context.detections.write(self.principal, items)
         except Exception:
             with self._lock:
                 self.stats.failed_batches += 1

@@ -121,6 +121,7 @@ class Detection(Base):
     __table_args__ = (
         Index("uq_video_detections_source_key", "source", "detection_id", unique=True),
         Index("ix_video_detections_camera_time", "camera_id", "time"),
+        Index("ix_video_detections_track_time", "source", "track_id", "time"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

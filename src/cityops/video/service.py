@@ -11,12 +11,12 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from cityops.auth.service import Principal
@@ -67,6 +67,8 @@ class VideoEnv:
 
 
 def zone_rule(zone: Zone) -> ZoneRule:
+    """The zone's rule. Built for each batch and used in its thread only: a GEOS prepared
+    polygon must not be queried from two threads at once."""
     return ZoneRule(
         id=zone.id,
         code=zone.code,
@@ -82,12 +84,37 @@ def zone_rule(zone: Zone) -> ZoneRule:
     )
 
 
+@dataclass
+class Checked:
+    """A detection that passed the checks, with its image (sent inline or fetched by a
+    consumer) and where that image was stored."""
+
+    index: int
+    detection: DetectionIn
+    source: str
+    image: bytes | None = None
+    snapshot_key: str | None = None
+    # The image with the object's box drawn (and its content type): the evidence a case
+    # gets if the detection opens or joins one.
+    evidence: tuple[bytes, str] | None = None
+
+
+@dataclass
+class CheckedBatch:
+    """A request's detections after the checks: those to store, and the results of those
+    refused, by their index in the request."""
+
+    size: int
+    items: list[Checked]
+    rejected: dict[int, DetectionResult]
+
+
 def check_items(
     principal: Principal, items: Sequence[Any], now: datetime
-) -> tuple[list[tuple[int, DetectionIn, str]], dict[int, DetectionResult]]:
-    """Validate and authorise each item: (index, detection, source) for those that pass,
-    and a rejected result for the others, naming the field."""
-    good: list[tuple[int, DetectionIn, str]] = []
+) -> tuple[list[Checked], dict[int, DetectionResult]]:
+    """Validate and authorise each item: those that pass, and a rejected result for the
+    others, naming the field."""
+    good: list[Checked] = []
     rejected: dict[int, DetectionResult] = {}
     for index, raw in enumerate(items):
         try:
@@ -109,8 +136,63 @@ def check_items(
         if problems:
             rejected[index] = DetectionResult(index=index, status="rejected", errors=problems)
             continue
-        good.append((index, detection, detection.source or ""))
+        good.append(Checked(index, detection, detection.source or ""))
     return good, rejected
+
+
+def check_batch(
+    storage: BlobStorage,
+    principal: Principal,
+    items: Sequence[Any],
+    now: datetime,
+    snapshots: Sequence[bytes | None] | None = None,
+) -> CheckedBatch:
+    """Check a request's detections and store the snapshots of those that pass.
+
+    Done before the transaction opens (no database is read), so that neither the fsyncs
+    of a snapshot nor drawing the box on it (decoding and encoding a 720p JPEG, a few ms,
+    mostly outside the interpreter lock) hold up the one transaction writing detections.
+    The box is drawn on every snapshot that may become evidence, not only on those that
+    will: which ones will is known only inside the transaction. `snapshots` (one per item,
+    or None) carries images fetched by a consumer (from an NVR) rather than sent inline.
+    Snapshots of detections that turn out to be repeats, or of unknown cameras, are
+    removed again by `discard_unused`.
+    """
+    good, rejected = check_items(principal, items, now)
+    for item in good:
+        image = (snapshots[item.index] if snapshots is not None else None) or _inline_image(
+            item.detection
+        )
+        if image is not None:
+            item.image = image
+            item.snapshot_key = storage.put(
+                new_key(f"video/{item.detection.camera}", "snapshot.jpg"),
+                image,
+                _content_type(image),
+            ).key
+            if item.detection.phase != "end":  # an end is never evidence
+                item.evidence = draw_box(image, _box(item.detection))
+    return CheckedBatch(len(items), good, rejected)
+
+
+def _box(detection: DetectionIn) -> list[float] | None:
+    if detection.box is None:
+        return None
+    return [detection.box.x1, detection.box.y1, detection.box.x2, detection.box.y2]
+
+
+def discard_unused(
+    storage: BlobStorage, batches: Sequence[CheckedBatch], results: Sequence[Sequence[Any]] | None
+) -> None:
+    """Remove the snapshots stored for detections that were not recorded: repeats, unknown
+    cameras, or every one of them when the transaction failed (`results` None)."""
+    for n, batch in enumerate(batches):
+        for item in batch.items:
+            if item.snapshot_key is None:
+                continue
+            if results is None or results[n][item.index].status != "created":
+                with contextlib.suppress(OSError):
+                    storage.delete(item.snapshot_key)
 
 
 def ingest_detections(
@@ -120,20 +202,30 @@ def ingest_detections(
     items: Sequence[Any],
     snapshots: Sequence[bytes | None] | None = None,
 ) -> list[DetectionResult]:
-    """Check, store and judge a batch of detections; a result per item, in order.
+    """Check, store and judge one request's detections; a result per item, in order."""
+    batch = check_batch(env.storage, principal, items, env.now, snapshots)
+    results = record_detections(session, env, [batch])
+    discard_unused(env.storage, [batch], results)
+    return results[0]
 
-    `snapshots` (one per item, or None) carries images fetched by a consumer (from an NVR)
-    rather than sent inline. A repeat of a `(source, detection_id)` changes nothing and is
-    answered with what the first one became.
+
+def record_detections(
+    session: Session, env: VideoEnv, batches: Sequence[CheckedBatch]
+) -> list[list[DetectionResult]]:
+    """Store and judge checked detections of one or more requests in the caller's
+    transaction; for each request, a result per item in the order sent.
+
+    A repeat of a `(source, detection_id)` changes nothing and is answered with what the
+    first one became.
     """
-    good, results = check_items(principal, items, env.now)
-    fetched = list(snapshots) if snapshots is not None else [None] * len(items)
+    good = [(n, item) for n, batch in enumerate(batches) for item in batch.items]
+    results: list[dict[int, DetectionResult]] = [dict(b.rejected) for b in batches]
     # Repeats, within the batch and of earlier batches.
-    stored = _stored(session, {(source, d.detection_id) for _, d, source in good})
+    stored = _stored(session, {(i.source, i.detection.detection_id) for _, i in good})
     cameras = {
         c.code: c
         for c in session.scalars(
-            select(Camera).where(Camera.code.in_({d.camera for _, d, _ in good}))
+            select(Camera).where(Camera.code.in_({i.detection.camera for _, i in good}))
         )
     }
     zones: dict[int, list[Zone]] = defaultdict(list)
@@ -151,29 +243,54 @@ def ingest_detections(
             known[fp.camera_id].append(
                 KnownFalsePositive(fp.label, (x1, y1, x2, y2), fp.min_overlap)
             )
-    tracks = _tracks(session, {(s, d.track_id or d.detection_id) for _, d, s in good})
-    seen: dict[tuple[str, str], DetectionResult] = {}
+    tracks = _tracks(session, {(i.source, i.detection.track_id or i.detection.detection_id)
+                               for _, i in good})  # fmt: skip
+    state = _BatchState(
+        rules={z.id: zone_rule(z) for camera_zones in zones.values() for z in camera_zones},
+        tracks=tracks,
+    )
+    taken: list[tuple[int, Checked, Camera, dict[str, Any]]] = []
+    repeats: list[tuple[int, int, tuple[str, str]]] = []
+    seen: set[tuple[str, str]] = set()
     # In time order: a batch may hold a track's updates out of order (several senders).
-    for index, detection, source in sorted(good, key=lambda g: g[1].time):
-        key = (source, detection.detection_id)
-        earlier = stored.get(key)
-        if earlier is not None or key in seen:
-            first = seen.get(key) or _result_of(index, earlier)  # type: ignore[arg-type]
-            results[index] = first.model_copy(update={"index": index, "status": "duplicate"})
+    for n, item in sorted(good, key=lambda g: g[1].detection.time):
+        detection, index = item.detection, item.index
+        key = (item.source, detection.detection_id)
+        if key in stored or key in seen:
+            repeats.append((n, index, key))
             continue
         camera = cameras.get(detection.camera)
         if camera is None:
-            results[index] = DetectionResult(
+            results[n][index] = DetectionResult(
                 index=index,
                 status="rejected",
                 errors=[{"path": "camera", "message": f"no camera {detection.camera!r}"}],
             )
             continue
-        image = fetched[index] or _inline_image(detection)
-        result = _take(session, env, source, detection, camera, zones[camera.id],
-                       known[camera.id], tracks, image, index)  # fmt: skip
-        results[index] = seen[key] = result
-    return [results[i] for i in range(len(items))]
+        seen.add(key)
+        row = _take(session, env, item, camera, zones[camera.id], known[camera.id], state)
+        taken.append((n, item, camera, row))
+    # One INSERT for the batch's detections, after the tracks and cases they touched.
+    ids = list(session.scalars(
+        insert(Detection).returning(Detection.id, sort_by_parameter_order=True),
+        [row for _, _, _, row in taken],
+    )) if taken else []  # fmt: skip
+    created: dict[tuple[str, str], DetectionResult] = {}
+    for (n, item, camera, row), row_id in zip(taken, ids, strict=True):
+        result = DetectionResult(
+            index=item.index, status="created", id=row_id, verdicts=row["verdicts"]
+        )
+        results[n][item.index] = created[(item.source, row["detection_id"])] = result
+        collect(session, DetectionRecorded(
+            id=row_id, camera_id=camera.id, camera_code=camera.code, grid_code=camera.grid_code,
+            department_id=camera.department_id, time=row["time"], label=row["label"],
+            score=row["score"], box=row["box"], phase=row["phase"], track_id=row["track_id"],
+            verdicts=row["verdicts"], has_snapshot=row["snapshot_key"] is not None,
+        ))  # fmt: skip
+    for n, index, key in repeats:
+        first = created.get(key) or _result_of(index, stored[key])
+        results[n][index] = first.model_copy(update={"index": index, "status": "duplicate"})
+    return [[r[i] for i in range(batch.size)] for r, batch in zip(results, batches, strict=True)]
 
 
 def _inline_image(detection: DetectionIn) -> bytes | None:
@@ -234,33 +351,43 @@ def _zones_of(detection: DetectionIn, zones: list[Zone], rules: dict[int, ZoneRu
     return [z for z in zones if rules[z.id].contains(x, y)]
 
 
+@dataclass
+class _BatchState:
+    """What judging a batch's detections, one after another, reads and keeps."""
+
+    rules: dict[int, ZoneRule]  # by zone id
+    tracks: dict[tuple[str, str, int], Track]  # by (source, track, zone id)
+    # Each track's latest picture in the batch: its detections are inserted together at
+    # the end, so a later one cannot find an earlier one's snapshot in the table yet.
+    pictures: dict[tuple[str, str], bytes] = field(default_factory=dict)
+
+
 def _take(
     session: Session,
     env: VideoEnv,
-    source: str,
-    detection: DetectionIn,
+    item: Checked,
     camera: Camera,
     zones: list[Zone],
     known: list[KnownFalsePositive],
-    tracks: dict[tuple[str, str, int], Track],
-    image: bytes | None,
-    index: int,
-) -> DetectionResult:
+    state: _BatchState,
+) -> dict[str, Any]:
+    """Judge a detection in its camera's zones, following its tracks and raising or joining
+    cases; the detection's row to insert."""
+    source, detection = item.source, item.detection
+    rules, tracks = state.rules, state.tracks
     at = detection.time
     if camera.last_seen_at is None or at > camera.last_seen_at:
         camera.last_seen_at = at
-    snapshot_key = None
-    if image is not None:
-        snapshot_key = env.storage.put(
-            new_key(f"video/{camera.code}", "snapshot.jpg"), image, _content_type(image)
-        ).key
-        if camera.last_snapshot_at is None or at >= camera.last_snapshot_at:
-            camera.last_snapshot_key, camera.last_snapshot_at = snapshot_key, at
-    box = [detection.box.x1, detection.box.y1, detection.box.x2, detection.box.y2] if (
-        detection.box is not None) else None  # fmt: skip
-    rules = {z.id: zone_rule(z) for z in zones}
+    snapshot_key = item.snapshot_key
+    if snapshot_key is not None and (
+        camera.last_snapshot_at is None or at >= camera.last_snapshot_at
+    ):
+        camera.last_snapshot_key, camera.last_snapshot_at = snapshot_key, at
+    box = _box(detection)
     verdicts: list[dict[str, Any]] = []
     track_id = detection.track_id or detection.detection_id
+    if item.image is not None:
+        state.pictures[(source, track_id)] = item.image
     targets = _zones_of(detection, zones, rules)
     if detection.phase == "end":
         # An object usually leaves a zone before its track ends, so the end names another
@@ -291,42 +418,34 @@ def _take(
             session.add(track)
             tracks[(source, track_id, zone.id)] = track
         verdict, case_id = _judge_in_zone(
-            session, env, detection, camera, zone, rules[zone.id], track, box, known, image
+            session, env, item, camera, zone, rules[zone.id], track, box, known, state
         )
         verdicts.append({"zone": zone.code, "verdict": verdict.value, "case_id": case_id})
     if not verdicts:
         verdicts.append({"zone": None, "verdict": Verdict.OUTSIDE.value})
-    row = Detection(
-        source=source, detection_id=detection.detection_id, camera_id=camera.id,
-        track_id=detection.track_id, time=at, label=detection.label, score=detection.score,
-        box=box, phase=detection.phase, stationary=detection.stationary, verdicts=verdicts,
-        snapshot_key=snapshot_key,
-        snapshot_url=str(detection.snapshot_url) if detection.snapshot_url else None,
-        received_at=env.now,
-    )  # fmt: skip
-    session.add(row)
-    session.flush()
-    collect(session, DetectionRecorded(
-        id=row.id, camera_id=camera.id, camera_code=camera.code, grid_code=camera.grid_code,
-        department_id=camera.department_id, time=at, label=detection.label,
-        score=detection.score, box=box, phase=detection.phase, track_id=detection.track_id,
-        verdicts=verdicts, has_snapshot=snapshot_key is not None,
-    ))  # fmt: skip
-    return DetectionResult(index=index, status="created", id=row.id, verdicts=verdicts)
+    return {
+        "source": source, "detection_id": detection.detection_id, "camera_id": camera.id,
+        "track_id": detection.track_id, "time": at, "label": detection.label,
+        "score": detection.score, "box": box, "phase": detection.phase,
+        "stationary": detection.stationary, "verdicts": verdicts, "snapshot_key": snapshot_key,
+        "snapshot_url": str(detection.snapshot_url) if detection.snapshot_url else None,
+        "received_at": env.now,
+    }  # fmt: skip
 
 
 def _judge_in_zone(
     session: Session,
     env: VideoEnv,
-    detection: DetectionIn,
+    item: Checked,
     camera: Camera,
     zone: Zone,
     rule: ZoneRule,
     track: Track,
     box: list[float] | None,
     known: list[KnownFalsePositive],
-    image: bytes | None,
+    state: _BatchState,
 ) -> tuple[Verdict, int | None]:
+    detection = item.detection
     at = detection.time
     if at >= track.last_seen_at:
         track.last_seen_at = at
@@ -357,22 +476,24 @@ def _judge_in_zone(
     verdict = judge(rule, sighting, box, known, env.tz)
     if verdict is not Verdict.SIGNALLED:
         return verdict, None
-    if image is None:
-        image = _evidence_image(session, env, detection, track)
+    evidence = item.evidence
+    if evidence is None:
+        image = _evidence_image(session, env, detection, track, state)
+        evidence = draw_box(image, box) if image is not None else None
     open_case = _open_zone_case(session, zone, at)
     if open_case is not None:
         track.case_id = open_case
         zone.last_signal_at = at
         _note(session, env, open_case, f"同一区域新目标：{_where(camera, zone)}，{detection.label}"
               f"（轨迹 {track.track_id}，置信度 {track.best_score:.2f}）{_clock(at, env.tz)}。",
-              _snapshot(session, env, open_case, image, box))  # fmt: skip
+              _snapshot(session, env, open_case, evidence))  # fmt: skip
         return Verdict.ATTACHED, open_case
     case_id = _signal(session, env, detection, camera, zone, track)
     if case_id is None:
         return Verdict.WATCHING, None
     track.case_id = case_id
     zone.last_case_id, zone.last_signal_at = case_id, at
-    attachment = _snapshot(session, env, case_id, image, box)
+    attachment = _snapshot(session, env, case_id, evidence)
     if attachment is not None:
         _note(session, env, case_id, f"视频抓拍：{_where(camera, zone)}，{_clock(at, env.tz)}。",
               attachment)  # fmt: skip
@@ -380,7 +501,7 @@ def _judge_in_zone(
 
 
 def _evidence_image(
-    session: Session, env: VideoEnv, detection: DetectionIn, track: Track
+    session: Session, env: VideoEnv, detection: DetectionIn, track: Track, state: _BatchState
 ) -> bytes | None:
     """A picture for a detection that reaches a case without one: the source's own (an NVR
     keeps them), else the track's latest stored snapshot (a detector sends one when the
@@ -389,16 +510,21 @@ def _evidence_image(
         fetched = env.fetch_snapshot(detection)
         if fetched is not None:
             return fetched
-    key = session.scalar(
-        select(Detection.snapshot_key)
-        .where(
-            Detection.source == track.source,
-            Detection.track_id == track.track_id,
-            Detection.snapshot_key.is_not(None),
+    in_batch = state.pictures.get((track.source, track.track_id))
+    if in_batch is not None:
+        return in_batch
+    # Detections are inserted at the end of the batch: nothing pending concerns this read.
+    with session.no_autoflush:
+        key = session.scalar(
+            select(Detection.snapshot_key)
+            .where(
+                Detection.source == track.source,
+                Detection.track_id == track.track_id,
+                Detection.snapshot_key.is_not(None),
+            )
+            .order_by(Detection.time.desc(), Detection.id.desc())
+            .limit(1)
         )
-        .order_by(Detection.time.desc(), Detection.id.desc())
-        .limit(1)
-    )
     return b"".join(env.storage.open(key)) if key is not None else None
 
 
@@ -458,12 +584,12 @@ def _signal(
 
 
 def _snapshot(
-    session: Session, env: VideoEnv, case_id: int, image: bytes | None, box: list[float] | None
+    session: Session, env: VideoEnv, case_id: int, evidence: tuple[bytes, str] | None
 ) -> int | None:
     """Store the snapshot, with the box drawn, on the case; its attachment id."""
-    if image is None:
+    if evidence is None:
         return None
-    data, content_type = draw_box(image, box)
+    data, content_type = evidence
     row, _ = add_attachment(
         session, env.storage, VIDEO_ACTOR, case_id, filename="snapshot.jpg",
         content_type=content_type, data=data, now=env.now,
