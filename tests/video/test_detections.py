@@ -75,6 +75,32 @@ def test_a_track_that_qualifies_later_in_the_same_batch_gets_its_earlier_snapsho
     assert r > 180 and g < 80 and b < 80
 
 
+def test_one_batch_opening_a_case_joining_it_and_ending_tells_the_case_in_order(
+    client: TestClient, login: Any, video: Video
+) -> None:
+    """A gateway's batch: a vendor who has stayed long enough, a second one on the platform
+    a little later, then the first leaves. One case; both snapshots on it."""
+    results = post(
+        client, video,
+        detection(0, phase="new", stationary=True, snapshot=True),
+        detection(70),
+        detection(80, track="t2", phase="new", stationary=True, snapshot=True),
+        detection(150, track="t2"),
+        detection(160, phase="end"),
+    )  # fmt: skip
+    assert verdicts(results) == ["watching", "signalled", "watching", "attached", "ended"]
+    case_ids = {v["case_id"] for r in results[1:] for v in r["verdicts"] if r is not results[2]}
+    assert len(case_ids) == 1 and None not in case_ids
+    (case_id,) = case_ids
+    opened = case(client, login("dispatcher"), case_id)
+    assert len(opened["attachments"]) == 2
+    notes = [s["note"] for s in opened["steps"] if s["action"] == "note"]
+    assert [n[:4] for n in notes] == ["视频抓拍", "同一区域", "目标离开"]
+    # the track keeps its case: a later update is tracked, not signalled again
+    (later,) = post(client, video, detection(170, track="t2"))
+    assert later["verdicts"][0] == {"zone": "platform", "verdict": "tracked", "case_id": case_id}
+
+
 def test_a_new_object_within_the_cool_down_joins_the_case_and_after_it_opens_another(
     client: TestClient, login: Any, video: Video, clock: Any
 ) -> None:

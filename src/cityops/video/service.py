@@ -270,6 +270,7 @@ def record_detections(
         seen.add(key)
         row = _take(session, env, item, camera, zones[camera.id], known[camera.id], state)
         taken.append((n, item, camera, row))
+    _open_cases(session, env, state)
     # One INSERT for the batch's detections, after the tracks and cases they touched.
     ids = list(session.scalars(
         insert(Detection).returning(Detection.id, sort_by_parameter_order=True),
@@ -360,6 +361,26 @@ class _BatchState:
     # Each track's latest picture in the batch: its detections are inserted together at
     # the end, so a later one cannot find an earlier one's snapshot in the table yet.
     pictures: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    # Tracks that satisfied their zone's rule: intake takes their signals together once
+    # the batch is judged (one call, a few queries, instead of a call each).
+    openings: list[_Opening] = field(default_factory=list)
+    opening_in_zone: dict[int, _Opening] = field(default_factory=dict)  # the zone's latest
+    opening_of_track: dict[int, _Opening] = field(default_factory=dict)  # by id(track)
+
+
+@dataclass
+class _Opening:
+    """A track's signal waiting for intake; what waits for its case: the verdicts to fill
+    in, and the notes of tracks joining it and of its end, in the order they came."""
+
+    detection: DetectionIn
+    camera: Camera
+    zone: Zone
+    track: Track
+    evidence: tuple[bytes, str] | None
+    last_at: datetime  # the zone's latest signal it stands for: the cool-down runs from it
+    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    then: list[Callable[[int], None]] = field(default_factory=list)
 
 
 def _take(
@@ -417,10 +438,13 @@ def _take(
             )
             session.add(track)
             tracks[(source, track_id, zone.id)] = track
-        verdict, case_id = _judge_in_zone(
+        verdict, case_id, opening = _judge_in_zone(
             session, env, item, camera, zone, rules[zone.id], track, box, known, state
         )
-        verdicts.append({"zone": zone.code, "verdict": verdict.value, "case_id": case_id})
+        entry = {"zone": zone.code, "verdict": verdict.value, "case_id": case_id}
+        if opening is not None:  # its case is known once intake has taken the batch
+            opening.verdicts.append(entry)
+        verdicts.append(entry)
     if not verdicts:
         verdicts.append({"zone": None, "verdict": Verdict.OUTSIDE.value})
     return {
@@ -444,7 +468,9 @@ def _judge_in_zone(
     box: list[float] | None,
     known: list[KnownFalsePositive],
     state: _BatchState,
-) -> tuple[Verdict, int | None]:
+) -> tuple[Verdict, int | None, _Opening | None]:
+    """The detection's verdict in the zone, and its case: known now, or to come from the
+    batch's signal that the detection waits on."""
     detection = item.detection
     at = detection.time
     if at >= track.last_seen_at:
@@ -454,17 +480,20 @@ def _judge_in_zone(
         elif detection.stationary is False:
             track.stationary_since = None
     track.best_score = max(track.best_score, detection.score)
+    waiting = state.opening_of_track.get(id(track))
     if detection.phase == "end":
         track.ended_at = at
-        if track.case_id is not None:
-            left = (
-                f"目标离开：{_where(camera, zone)}，{detection.label}（轨迹 {track.track_id}）"
-                f"{_clock(at, env.tz)} 离开画面区域。"
-            )
+        left = (
+            f"目标离开：{_where(camera, zone)}，{detection.label}（轨迹 {track.track_id}）"
+            f"{_clock(at, env.tz)} 离开画面区域。"
+        )
+        if waiting is not None:
+            waiting.then.append(lambda case_id: _note(session, env, case_id, left))
+        elif track.case_id is not None:
             _note(session, env, track.case_id, left)
-        return Verdict.ENDED, track.case_id
-    if track.case_id is not None:
-        return Verdict.TRACKED, track.case_id  # one track never opens a second case
+        return Verdict.ENDED, track.case_id, waiting
+    if waiting is not None or track.case_id is not None:
+        return Verdict.TRACKED, track.case_id, waiting  # one track never opens a second case
     sighting = Sighting(
         label=track.label,
         best_score=track.best_score,
@@ -475,29 +504,76 @@ def _judge_in_zone(
     )
     verdict = judge(rule, sighting, box, known, env.tz)
     if verdict is not Verdict.SIGNALLED:
-        return verdict, None
+        return verdict, None, None
     evidence = item.evidence
     if evidence is None:
         image = _evidence_image(session, env, detection, track, state)
         evidence = draw_box(image, box) if image is not None else None
+    joined = (
+        f"同一区域新目标：{_where(camera, zone)}，{detection.label}"
+        f"（轨迹 {track.track_id}，置信度 {track.best_score:.2f}）{_clock(at, env.tz)}。"
+    )
     open_case = _open_zone_case(session, zone, at)
     if open_case is not None:
-        track.case_id = open_case
         zone.last_signal_at = at
-        _note(session, env, open_case, f"同一区域新目标：{_where(camera, zone)}，{detection.label}"
-              f"（轨迹 {track.track_id}，置信度 {track.best_score:.2f}）{_clock(at, env.tz)}。",
-              _snapshot(session, env, open_case, evidence))  # fmt: skip
-        return Verdict.ATTACHED, open_case
-    case_id = _signal(session, env, detection, camera, zone, track)
-    if case_id is None:
-        return Verdict.WATCHING, None
+        _join(session, env, open_case, track, joined, evidence)
+        return Verdict.ATTACHED, open_case, None
+    opening = state.opening_in_zone.get(zone.id)
+    if opening is not None and at - opening.last_at < timedelta(seconds=zone.cooldown_s):
+        # The zone's case is being opened by this batch: join it once it is.
+        opening.last_at = at
+        opening.then.append(lambda case_id: _join(session, env, case_id, track, joined, evidence))
+        state.opening_of_track[id(track)] = opening
+        return Verdict.ATTACHED, None, opening
+    opening = _Opening(detection, camera, zone, track, evidence, last_at=at)
+    state.openings.append(opening)
+    state.opening_in_zone[zone.id] = state.opening_of_track[id(track)] = opening
+    return Verdict.SIGNALLED, None, opening
+
+
+def _open_cases(session: Session, env: VideoEnv, state: _BatchState) -> None:
+    """Hand intake the batch's signals together; give each its case (opened or merged
+    into), with the snapshot noted on it, then what waited for it."""
+    if not state.openings:
+        return
+    signals = [_signal(n, env, o.detection, o.camera, o.zone, o.track)
+               for n, o in enumerate(state.openings)]  # fmt: skip
+    results = {r.index: r for r in intake(session, env.intake_env(), signals)}
+    for n, opening in enumerate(state.openings):
+        result = results[n]
+        if result.status == "rejected":
+            log.warning("video signal refused by intake: %s", result.errors)
+        case_id = result.case_id
+        if case_id is None:
+            for entry in opening.verdicts:
+                if entry["verdict"] in (Verdict.SIGNALLED.value, Verdict.ATTACHED.value):
+                    entry["verdict"] = Verdict.WATCHING.value
+            continue
+        opening.track.case_id = case_id
+        zone = opening.zone
+        zone.last_case_id, zone.last_signal_at = case_id, opening.last_at
+        attachment = _snapshot(session, env, case_id, opening.evidence)
+        if attachment is not None:
+            at = _clock(opening.detection.time, env.tz)
+            _note(session, env, case_id, f"视频抓拍：{_where(opening.camera, zone)}，{at}。",
+                  attachment)  # fmt: skip
+        for entry in opening.verdicts:
+            entry["case_id"] = case_id
+        for step in opening.then:
+            step(case_id)
+
+
+def _join(
+    session: Session,
+    env: VideoEnv,
+    case_id: int,
+    track: Track,
+    text: str,
+    evidence: tuple[bytes, str] | None,
+) -> None:
+    """A new track in a zone whose case is open: noted on the case with its snapshot."""
     track.case_id = case_id
-    zone.last_case_id, zone.last_signal_at = case_id, at
-    attachment = _snapshot(session, env, case_id, evidence)
-    if attachment is not None:
-        _note(session, env, case_id, f"视频抓拍：{_where(camera, zone)}，{_clock(at, env.tz)}。",
-              attachment)  # fmt: skip
-    return Verdict.SIGNALLED, case_id
+    _note(session, env, case_id, text, _snapshot(session, env, case_id, evidence))
 
 
 def _evidence_image(
@@ -541,14 +617,14 @@ def _open_zone_case(session: Session, zone: Zone, at: datetime) -> int | None:
 
 
 def _signal(
-    session: Session,
+    index: int,
     env: VideoEnv,
     detection: DetectionIn,
     camera: Camera,
     zone: Zone,
     track: Track,
-) -> int | None:
-    """Hand intake a signal for a track that satisfied the zone's rule; the case id."""
+) -> Signal:
+    """The signal for intake of a track that satisfied the zone's rule."""
     stayed = int((detection.time - (track.stationary_since or track.first_seen_at)).total_seconds())
     description = (
         f"【视频智能分析】{_where(camera, zone)}发现{zone.purpose or zone.name}相关目标："
@@ -569,18 +645,14 @@ def _signal(
         confidence=track.best_score,
         evidence=evidence,
     )
-    signal = Signal(
-        index=0,
+    return Signal(
+        index=index,
         event=event,
         source="video",
         reporter_id=None,
         reporter_name=ACTOR_NAME,
         reporter_role="source",
     )
-    (result,) = intake(session, env.intake_env(), [signal])
-    if result.status == "rejected":
-        log.warning("video signal refused by intake: %s", result.errors)
-    return result.case_id
 
 
 def _snapshot(
