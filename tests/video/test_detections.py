@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import cv2
@@ -47,6 +48,13 @@ def test_a_vendor_who_stays_opens_one_case_with_the_snapshot_and_leaving_is_note
     # the box is drawn in red at its left edge (x1 = 0.3 of 320 px), halfway down it
     b, g, r = frame[int(0.65 * 180), int(0.3 * 320)]
     assert r > 180 and g < 80 and b < 80
+    # the stored picture is the camera's own, the box kept beside it
+    assert attachment["box"] == [0.3, 0.5, 0.5, 0.8]
+    original = client.get(attachment["url"], headers=dp, params={"original": "true"})
+    assert hashlib.sha256(original.content).hexdigest() == attachment["sha256"]
+    plain = cv2.imdecode(np.frombuffer(original.content, np.uint8), cv2.IMREAD_COLOR)
+    b, g, r = plain[int(0.65 * 180), int(0.3 * 320)]
+    assert abs(int(r) - int(g)) < 30  # grey there: nothing drawn
 
     # it walks off the platform (to the top right, in no zone) and the track ends there
     off = (0.85, 0.1, 0.95, 0.3)

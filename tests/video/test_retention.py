@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.video.conftest import Video, detection, post
 
+from cityops.cases.models import CaseAttachment
 from cityops.video.models import Camera, Detection, Track
 from cityops.video.retention import prune_detections
 
@@ -29,18 +30,21 @@ def test_old_detections_and_their_snapshots_go_but_cases_keep_their_evidence(
     assert len(keys) == 3
     latest = session.scalar(select(Camera.last_snapshot_key))
     assert latest in keys
+    # the case references the snapshot of the detection that signalled: no copy
+    evidence = session.scalar(select(CaseAttachment.key).where(CaseAttachment.case_id == case_id))
+    assert evidence in keys - {latest}
 
     # within the retention nothing goes
     assert prune_detections(context.sessions, context.storage, clock.now(), 30).changes == 0
     clock.advance(days=31)
     report = prune_detections(context.sessions, context.storage, clock.now(), 30)
-    assert (report.detections, report.snapshots, report.tracks) == (3, 2, 2)
+    assert (report.detections, report.snapshots, report.tracks) == (3, 1, 2)
     session.expire_all()
     assert count(session, Detection) == 0 and count(session, Track) == 0
     assert b"".join(context.storage.open(latest))  # the wall's picture stays
-    for key in keys - {latest}:
+    for key in keys - {latest, evidence}:
         assert not (context.settings.storage_dir / key).exists()
-    # the case shows its snapshot still: its own copy
+    # the case shows its snapshot still
     dp = login("dispatcher")
     (attachment,) = client.get(f"/api/v1/cases/{case_id}", headers=dp).json()["attachments"]
     assert client.get(attachment["url"], headers=dp).status_code == 200

@@ -24,6 +24,7 @@ from cityops.cases.schemas import (
 )
 from cityops.deps import ContextDep, NowDep, PersonDep, UowDep
 from cityops.errors import FieldProblem, NotFound, PayloadTooLarge
+from cityops.kit.images import draw_box
 from cityops.kit.pagination import Page, PageParams
 from cityops.kit.schemas import REQUEST_KEY_MAX_LENGTH, REQUEST_KEY_PATTERN
 
@@ -157,30 +158,37 @@ def upload(
     uow.commit()
     if not created:
         response.status_code = 200
-    return AttachmentRead(
-        id=row.id, filename=row.filename, content_type=row.content_type, size=row.size,
-        sha256=row.sha256, uploaded_by=row.uploaded_by, uploaded_at=row.uploaded_at,
-        url=ATTACHMENT_URL.format(case_id=case_id, attachment_id=row.id),
-    )  # fmt: skip
+    return service.attachment_read(
+        row, ATTACHMENT_URL.format(case_id=case_id, attachment_id=row.id)
+    )
 
 
 @router.get(
     "/{case_id}/attachments/{attachment_id}", summary="Download an attachment", response_model=None
 )
 def download(
-    case_id: int, attachment_id: int, context: ContextDep, uow: UowDep, principal: PersonDep
-) -> StreamingResponse | RedirectResponse:
-    """The file's bytes, or a short-lived link to them in object storage."""
+    case_id: int,
+    attachment_id: int,
+    context: ContextDep,
+    uow: UowDep,
+    principal: PersonDep,
+    original: Annotated[
+        bool, Query(description="The stored bytes, without the marked region drawn")
+    ] = False,
+) -> Response:
+    """The file's bytes, or a short-lived link to them in object storage. A picture that
+    marks a region (a camera detection's box) is served with the region drawn in red."""
     service.get_visible(uow.session, principal.actor, case_id)
     row = uow.session.get(CaseAttachment, attachment_id)
     if row is None or row.case_id != case_id:
         raise NotFound(f"attachment {attachment_id} not found on case {case_id}")
+    # RFC 6266/5987: Chinese file names travel percent-encoded in filename*.
+    disposition = {"Content-Disposition": f"inline; filename*=UTF-8''{quote(row.filename)}"}
+    if row.box is not None and not original:
+        drawn, content_type = draw_box(b"".join(context.storage.open(row.key)), row.box)
+        return Response(drawn, media_type=content_type, headers=disposition)
     url = context.storage.url(row.key, 300)
     if url:
         return RedirectResponse(url, status_code=307)
     chunks: Iterator[bytes] = context.storage.open(row.key)
-    # RFC 6266/5987: Chinese file names travel percent-encoded in filename*.
-    disposition = f"inline; filename*=UTF-8''{quote(row.filename)}"
-    return StreamingResponse(
-        chunks, media_type=row.content_type, headers={"Content-Disposition": disposition}
-    )
+    return StreamingResponse(chunks, media_type=row.content_type, headers=disposition)

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cityops.auth.models import make_append_only
-from cityops.db import Base
+from cityops.db import Base, JSONType
 
 # Case numbers read as the local date of the centre; China has one zone.
 CASE_NUMBER_ZONE = ZoneInfo("Asia/Shanghai")
@@ -153,3 +153,7 @@ class CaseAttachment(Base):
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     uploaded_at: Mapped[datetime]
     request_key: Mapped[str | None] = mapped_column(String(64))
+    # A region of the picture it points at (a camera detection's box: x1, y1, x2, y2 as
+    # fractions of the width and height), drawn when the picture is shown; the stored
+    # bytes stay the camera's own.
+    box: Mapped[list[float] | None] = mapped_column(JSONType)

@@ -39,7 +39,9 @@ class AttachmentRead(ReadSchema):
     sha256: str
     uploaded_by: int | None
     uploaded_at: datetime
+    # Served with `box` drawn on it; `?original=true` serves the stored bytes (`sha256`).
     url: str
+    box: list[float] | None = None
 
 
 class CaseRead(ReadSchema):

@@ -48,7 +48,7 @@ from cityops.catalog.service import CatalogSnapshot
 from cityops.errors import Conflict, FieldProblem, Invalid, NotFound
 from cityops.kit.bus import collect
 from cityops.kit.pagination import PageParams, paginate
-from cityops.kit.storage import BlobStorage, new_key
+from cityops.kit.storage import BlobStorage, StoredBlob, new_key
 from cityops.org.models import Department, Person
 from cityops.worktime.service import WorkCalendar
 
@@ -128,13 +128,9 @@ def detail(
         for s in repository.steps_of(session, case_id)
     ]
     attachments = [
-        AttachmentRead(
-            id=a.id, filename=a.filename, content_type=a.content_type, size=a.size,
-            sha256=a.sha256, uploaded_by=a.uploaded_by, uploaded_at=a.uploaded_at,
-            url=storage_url.format(case_id=case_id, attachment_id=a.id),
-        )
+        attachment_read(a, storage_url.format(case_id=case_id, attachment_id=a.id))
         for a in repository.attachments_of(session, case_id)
-    ]  # fmt: skip
+    ]
     department = session.get(Department, case.department_id) if case.department_id else None
     assignee = session.get(Person, case.assignee_id) if case.assignee_id else None
     return CaseDetail(
@@ -460,6 +456,14 @@ def _main_role(actor: Actor) -> str:
     return next(iter(sorted(actor.roles)), "unknown")
 
 
+def attachment_read(row: CaseAttachment, url: str) -> AttachmentRead:
+    return AttachmentRead(
+        id=row.id, filename=row.filename, content_type=row.content_type, size=row.size,
+        sha256=row.sha256, uploaded_by=row.uploaded_by, uploaded_at=row.uploaded_at, url=url,
+        box=row.box,
+    )  # fmt: skip
+
+
 def add_attachment(
     session: Session,
     storage: BlobStorage,
@@ -468,11 +472,14 @@ def add_attachment(
     *,
     filename: str,
     content_type: str,
-    data: bytes,
+    data: bytes | StoredBlob,
     now: datetime,
     request_key: str | None = None,
+    box: list[float] | None = None,
 ) -> tuple[CaseAttachment, bool]:
-    """Store a photo or document for a case; the step that uses it names its id.
+    """Store a photo or document for a case; the step that uses it names its id. `box`
+    marks a region of a picture (normalised), drawn when it is shown. A file already in
+    storage (a camera's snapshot, stored as it came in) is referenced, not copied.
 
     Returns the row and whether it was stored now. An upload under an idempotency key the
     uploader has used before was done before (a phone's queue resending it): the stored
@@ -488,14 +495,16 @@ def add_attachment(
     if content_type not in allowed:
         raise Invalid(f"files of type {content_type} are not accepted", errors=[
             FieldProblem("file", f"content type must be one of {', '.join(allowed)}")])  # fmt: skip
-    if not data:
+    if isinstance(data, StoredBlob):
+        blob = data
+    elif not data:
         raise Invalid("the file is empty", errors=[FieldProblem("file", "empty")])
-    key = new_key(f"cases/{case_id}", filename)
-    blob = storage.put(key, data, content_type)
+    else:
+        blob = storage.put(new_key(f"cases/{case_id}", filename), data, content_type)
     row = CaseAttachment(
         case_id=case_id, key=blob.key, filename=filename[:200], content_type=content_type,
         size=blob.size, sha256=blob.sha256, uploaded_by=actor.id, uploaded_at=now,
-        request_key=request_key,
+        request_key=request_key, box=box,
     )  # fmt: skip
     if request_key is None:
         session.add(row)
@@ -507,7 +516,8 @@ def add_attachment(
     except IntegrityError:
         # The same upload sent twice at once: the other request stored it first (on
         # PostgreSQL this insert waited for it to commit). Keep its file, drop ours.
-        storage.delete(blob.key)
+        if not isinstance(data, StoredBlob):
+            storage.delete(blob.key)
         earlier = repository.attachment_with_request_key(session, actor.id, request_key)
         if earlier is None:
             raise

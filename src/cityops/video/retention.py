@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cityops.cases.models import CaseAttachment
 from cityops.kit.storage import BlobStorage
 from cityops.video.models import Camera, Detection, Track
 
@@ -55,6 +56,11 @@ def prune_detections(
                 session.scalars(select(Camera.last_snapshot_key).where(
                     Camera.last_snapshot_key.is_not(None)))
             )  # fmt: skip
+            # A snapshot that became a case's evidence is the case's too: it stays.
+            keys = [k for _, k in rows if k is not None]
+            for start in range(0, len(keys), 500):
+                kept.update(session.scalars(select(CaseAttachment.key).where(
+                    CaseAttachment.key.in_(keys[start : start + 500]))))  # fmt: skip
             session.execute(delete(Detection).where(Detection.id.in_([i for i, _ in rows])))
             session.commit()
         report.detections += len(rows)

@@ -28,7 +28,8 @@ from cityops.cases.workflow import TERMINAL_STATES, Action, Actor, IllegalTransi
 from cityops.ingest.schemas import EventIn, Evidence, Location, SourceKind
 from cityops.ingest.service import validation_problems
 from cityops.kit.bus import collect
-from cityops.kit.storage import BlobStorage, new_key
+from cityops.kit.images import content_type_of
+from cityops.kit.storage import BlobStorage, StoredBlob, new_key
 from cityops.video.events import DetectionRecorded
 from cityops.video.models import (
     Camera,
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 # A camera's clock a little fast is common; further ahead is a bug in the source.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 ACTOR_NAME = "视频智能分析"
-BOX_COLOUR = (0, 0, 255)  # red, in OpenCV's BGR order
 VIDEO_ACTOR = Actor.system(ACTOR_NAME)
 
 
@@ -93,10 +93,11 @@ class Checked:
     detection: DetectionIn
     source: str
     image: bytes | None = None
-    snapshot_key: str | None = None
-    # The image with the object's box drawn (and its content type): the evidence a case
-    # gets if the detection opens or joins one.
-    evidence: tuple[bytes, str] | None = None
+    snapshot: StoredBlob | None = None
+
+    @property
+    def snapshot_key(self) -> str | None:
+        return self.snapshot.key if self.snapshot is not None else None
 
 
 @dataclass
@@ -149,12 +150,10 @@ def check_batch(
 ) -> CheckedBatch:
     """Check a request's detections and store the snapshots of those that pass.
 
-    Done before the transaction opens (no database is read), so that neither the fsyncs
-    of a snapshot nor drawing the box on it (decoding and encoding a 720p JPEG, a few ms,
-    mostly outside the interpreter lock) hold up the one transaction writing detections.
-    The box is drawn on every snapshot that may become evidence, not only on those that
-    will: which ones will is known only inside the transaction. `snapshots` (one per item,
-    or None) carries images fetched by a consumer (from an NVR) rather than sent inline.
+    Done before the transaction opens (no database is read), so that the fsyncs of a
+    snapshot do not hold up the one transaction writing detections. `snapshots` (one per
+    item, or None) carries images fetched by a consumer (from an NVR) rather than sent
+    inline.
     Snapshots of detections that turn out to be repeats, or of unknown cameras, are
     removed again by `discard_unused`.
     """
@@ -165,13 +164,11 @@ def check_batch(
         )
         if image is not None:
             item.image = image
-            item.snapshot_key = storage.put(
+            item.snapshot = storage.put(
                 new_key(f"video/{item.detection.camera}", "snapshot.jpg"),
                 image,
-                _content_type(image),
-            ).key
-            if item.detection.phase != "end":  # an end is never evidence
-                item.evidence = draw_box(image, _box(item.detection))
+                content_type_of(image),
+            )
     return CheckedBatch(len(items), good, rejected)
 
 
@@ -366,6 +363,7 @@ class _BatchState:
     openings: list[_Opening] = field(default_factory=list)
     opening_in_zone: dict[int, _Opening] = field(default_factory=dict)  # the zone's latest
     opening_of_track: dict[int, _Opening] = field(default_factory=dict)  # by id(track)
+    attached: set[str] = field(default_factory=set)  # snapshots a case references
 
 
 @dataclass
@@ -377,7 +375,7 @@ class _Opening:
     camera: Camera
     zone: Zone
     track: Track
-    evidence: tuple[bytes, str] | None
+    evidence: _Evidence | None
     last_at: datetime  # the zone's latest signal it stands for: the cool-down runs from it
     verdicts: list[dict[str, Any]] = field(default_factory=list)
     then: list[Callable[[int], None]] = field(default_factory=list)
@@ -505,10 +503,9 @@ def _judge_in_zone(
     verdict = judge(rule, sighting, box, known, env.tz)
     if verdict is not Verdict.SIGNALLED:
         return verdict, None, None
-    evidence = item.evidence
-    if evidence is None:
-        image = _evidence_image(session, env, detection, track, state)
-        evidence = draw_box(image, box) if image is not None else None
+    image = item.image or _evidence_image(session, env, detection, track, state)
+    evidence = _Evidence(image, item.snapshot if item.image is not None else None, box) if (
+        image is not None) else None  # fmt: skip
     joined = (
         f"同一区域新目标：{_where(camera, zone)}，{detection.label}"
         f"（轨迹 {track.track_id}，置信度 {track.best_score:.2f}）{_clock(at, env.tz)}。"
@@ -516,13 +513,15 @@ def _judge_in_zone(
     open_case = _open_zone_case(session, zone, at)
     if open_case is not None:
         zone.last_signal_at = at
-        _join(session, env, open_case, track, joined, evidence)
+        _join(session, env, state, open_case, track, joined, evidence)
         return Verdict.ATTACHED, open_case, None
     opening = state.opening_in_zone.get(zone.id)
     if opening is not None and at - opening.last_at < timedelta(seconds=zone.cooldown_s):
         # The zone's case is being opened by this batch: join it once it is.
         opening.last_at = at
-        opening.then.append(lambda case_id: _join(session, env, case_id, track, joined, evidence))
+        opening.then.append(
+            lambda case_id: _join(session, env, state, case_id, track, joined, evidence)
+        )
         state.opening_of_track[id(track)] = opening
         return Verdict.ATTACHED, None, opening
     opening = _Opening(detection, camera, zone, track, evidence, last_at=at)
@@ -552,7 +551,7 @@ def _open_cases(session: Session, env: VideoEnv, state: _BatchState) -> None:
         opening.track.case_id = case_id
         zone = opening.zone
         zone.last_case_id, zone.last_signal_at = case_id, opening.last_at
-        attachment = _snapshot(session, env, case_id, opening.evidence)
+        attachment = _snapshot(session, env, state, case_id, opening.evidence)
         if attachment is not None:
             at = _clock(opening.detection.time, env.tz)
             _note(session, env, case_id, f"视频抓拍：{_where(opening.camera, zone)}，{at}。",
@@ -566,14 +565,15 @@ def _open_cases(session: Session, env: VideoEnv, state: _BatchState) -> None:
 def _join(
     session: Session,
     env: VideoEnv,
+    state: _BatchState,
     case_id: int,
     track: Track,
     text: str,
-    evidence: tuple[bytes, str] | None,
+    evidence: _Evidence | None,
 ) -> None:
     """A new track in a zone whose case is open: noted on the case with its snapshot."""
     track.case_id = case_id
-    _note(session, env, case_id, text, _snapshot(session, env, case_id, evidence))
+    _note(session, env, case_id, text, _snapshot(session, env, state, case_id, evidence))
 
 
 def _evidence_image(
@@ -655,40 +655,34 @@ def _signal(
     )
 
 
+@dataclass(frozen=True)
+class _Evidence:
+    """A picture for a case: its bytes, where it is stored already (the detection's own
+    snapshot) if it is, and the object's box on it."""
+
+    image: bytes
+    stored: StoredBlob | None
+    box: list[float] | None
+
+
 def _snapshot(
-    session: Session, env: VideoEnv, case_id: int, evidence: tuple[bytes, str] | None
+    session: Session, env: VideoEnv, state: _BatchState, case_id: int, evidence: _Evidence | None
 ) -> int | None:
-    """Store the snapshot, with the box drawn, on the case; its attachment id."""
+    """Put the snapshot on the case, the object's box marked on it (drawn when it is shown:
+    that means decoding and encoding the picture, 10 ms for a 720p JPEG, and most are never
+    opened); its attachment id. The detection's stored snapshot is referenced, not copied,
+    unless another case of the batch references it already."""
     if evidence is None:
         return None
-    data, content_type = evidence
+    data: bytes | StoredBlob = evidence.image
+    if evidence.stored is not None and evidence.stored.key not in state.attached:
+        state.attached.add(evidence.stored.key)
+        data = evidence.stored
     row, _ = add_attachment(
         session, env.storage, VIDEO_ACTOR, case_id, filename="snapshot.jpg",
-        content_type=content_type, data=data, now=env.now,
+        content_type=content_type_of(evidence.image), data=data, now=env.now, box=evidence.box,
     )  # fmt: skip
     return row.id
-
-
-def draw_box(image: bytes, box: Sequence[float] | None) -> tuple[bytes, str]:
-    """The image as a JPEG with the object's box drawn in red; the image unchanged (and its
-    type) when it cannot be decoded or there is no box."""
-    import cv2
-    import numpy as np
-
-    if box is None:
-        return image, _content_type(image)
-    frame = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
-    if frame is None:
-        return image, _content_type(image)
-    h, w = frame.shape[:2]
-    x1, y1, x2, y2 = (round(v * s) for v, s in zip(box, (w, h, w, h), strict=True))
-    cv2.rectangle(frame, (x1, y1), (x2, y2), BOX_COLOUR, max(2, w // 320))
-    ok, encoded = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    return (bytes(encoded), "image/jpeg") if ok else (image, _content_type(image))
-
-
-def _content_type(image: bytes) -> str:
-    return "image/png" if image.startswith(b"\x89PNG") else "image/jpeg"
 
 
 def _note(
