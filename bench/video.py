@@ -19,8 +19,8 @@
      case (intake merges a signal within 30 m and 120 min of an open E0502 case; the zones'
      cool-down is 0, so every qualifying track goes to intake), and are noted on it.
    New tracks carry a 1280x720 JPEG snapshot, as the built-in detector sends them (off with
-   --no-snapshots); the server stores it and, for a signal, draws the box on it and attaches
-   it to the case.
+   --no-snapshots); the server stores it and, for a signal, attaches it to the case with the
+   object's box (drawn when the picture is shown).
    For each new case (a `signalled` verdict naming a case id seen for the first time) it
    measures the time from the moment its detection was due (the camera's message exists
    then: if the server falls behind, the wait in the client counts, and the client's lag is
