@@ -1,7 +1,7 @@
-"""Detections in: each checked, stored once, judged against its camera's zones; a
-detection that satisfies a zone's rule becomes a signal for intake (a case, through the
-automatic path where the class allows it), with its snapshot, the box drawn on it, as
-evidence. The caller commits.
+"""Detections in: each checked (and its snapshot stored) before the transaction, then
+stored once and judged against its camera's zones; a detection that satisfies a zone's
+rule becomes a signal for intake (a case, through the automatic path where the class
+allows it), with its snapshot and the object's box on it as evidence. The caller commits.
 """
 
 from __future__ import annotations
@@ -190,20 +190,6 @@ def discard_unused(
             if results is None or results[n][item.index].status != "created":
                 with contextlib.suppress(OSError):
                     storage.delete(item.snapshot_key)
-
-
-def ingest_detections(
-    session: Session,
-    env: VideoEnv,
-    principal: Principal,
-    items: Sequence[Any],
-    snapshots: Sequence[bytes | None] | None = None,
-) -> list[DetectionResult]:
-    """Check, store and judge one request's detections; a result per item, in order."""
-    batch = check_batch(env.storage, principal, items, env.now, snapshots)
-    results = record_detections(session, env, [batch])
-    discard_unused(env.storage, [batch], results)
-    return results[0]
 
 
 def record_detections(
