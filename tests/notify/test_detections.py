@@ -137,16 +137,20 @@ def test_the_routing_holds_in_every_process(district: Any) -> None:
     """A frame sent to another process travels as its ids, facts and JSON: the camera's
     audience must survive the trip, not fall back to a case's (which takes in inspectors)."""
     recorded = [
-        DetectionRecorded(id=1, camera_id=7, camera_code="CAM-1", grid_code=GRID_A,
+        DetectionRecorded(id=1, source="gw", detection_id="d1", camera_id=7,
+                          camera_code="CAM-1", grid_code=GRID_A,
                           department_id=district.departments["HW"].id, time=at(0),
                           label="person", score=0.9, box=None, phase="new", track_id="t",
+                          stationary=None, received_at=at(0),
                           verdicts=[{"zone": "platform", "verdict": "watching"}],
                           has_snapshot=False),
-        DetectionRecorded(id=2, camera_id=8, camera_code="CAM-X", grid_code=None,
+        DetectionRecorded(id=2, source="gw", detection_id="d2", camera_id=8,
+                          camera_code="CAM-X", grid_code=None,
                           department_id=None, time=at(1), label="car", score=0.5, box=None,
-                          phase="new", track_id=None, verdicts=[], has_snapshot=True),
+                          phase="new", track_id=None, stationary=None, received_at=at(1),
+                          verdicts=[], has_snapshot=True),
     ]  # fmt: skip
-    frames = detection_frames(None, recorded, district_code=DISTRICT, detail_limit=1)  # type: ignore[arg-type]
+    frames = detection_frames(recorded, district_code=DISTRICT, detail_limit=1)
     received = decode(encode(frames, "another"), "this one")
     assert [f.case_id for f in received] == [DETECTION_FRAME_CASE] * 2
     assert [f.id for f in received] == [0, 0]
@@ -164,8 +168,9 @@ def test_the_routing_holds_in_every_process(district: Any) -> None:
 
 def test_nothing_is_built_while_no_client_listens(context: Any, session: Any) -> None:
     assert not context.hub.listening
-    event = DetectionRecorded(id=1, camera_id=1, camera_code="CAM-1", grid_code=GRID_A,
+    event = DetectionRecorded(id=1, source="gw", detection_id="d1", camera_id=1,
+                              camera_code="CAM-1", grid_code=GRID_A,
                               department_id=None, time=at(0), label="person", score=0.9,
-                              box=None, phase="new", track_id=None, verdicts=[],
-                              has_snapshot=False)  # fmt: skip
+                              box=None, phase="new", track_id=None, stationary=None,
+                              verdicts=[], has_snapshot=False, received_at=at(0))  # fmt: skip
     assert context.detection_publisher.prepare(session, [event]) is None

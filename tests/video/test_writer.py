@@ -94,6 +94,20 @@ def test_a_snapshot_is_kept_only_for_a_detection_that_was_recorded(context: Any)
 
 
 @pytest.mark.usefixtures("video")
+def test_a_snapshot_broken_after_its_first_bytes_is_refused_naming_the_field(
+    context: Any,
+) -> None:
+    good = detection(0, phase="new", snapshot=True)
+    broken = detection(1, phase="new", snapshot=True, track="b")
+    # a JPEG's head, then something that is not base64 (the head alone passes the schema)
+    broken["snapshot_base64"] = good["snapshot_base64"][:64] + "!not base64!"
+    results = context.detections.write(GATEWAY, [good, broken])
+    assert [r.status for r in results] == ["created", "rejected"]
+    assert results[1].errors == [{"path": "snapshot_base64", "message": "not base64"}]
+    assert len(_snapshots(context)) == 1
+
+
+@pytest.mark.usefixtures("video")
 def test_a_failed_transaction_leaves_no_snapshot_behind(
     context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -170,11 +170,12 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
     )
     existing = _open_targets(session, env, valid)
     nearby = _earlier_neighbours(env, valid, existing)
-    # Who is on duty matters only where a rule may dispatch to the grid worker.
+    # Who is on duty matters only for a signal that may open a case (one joining an open
+    # case opens none) where a rule may dispatch it to the grid worker.
     wanted = {
         grid
-        for s, grid in zip(valid, grid_codes, strict=True)
-        if grid and _may_dispatch_to_worker(env, s)
+        for s, grid, target in zip(valid, grid_codes, existing, strict=True)
+        if grid and target is None and _may_dispatch_to_worker(env, s)
     }
     workers = repository.grid_workers_on_duty(session, wanted, at=now) if wanted else {}
     street_offices = env.snapshot.street_offices

@@ -91,6 +91,6 @@ class DetectionFramePublisher:
         recorded = [e for e in events if isinstance(e, DetectionRecorded)]
         if not recorded:
             return None
-        frames = detection_frames(session, recorded, district_code=self.district_code,
+        frames = detection_frames(recorded, district_code=self.district_code,
                                   detail_limit=DETECTION_DETAIL_LIMIT)  # fmt: skip
         return self.hub.prepare_send(session, frames) if frames else None

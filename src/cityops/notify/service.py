@@ -36,8 +36,7 @@ from cityops.sensing.events import AlarmChanged
 from cityops.sensing.models import Alarm
 from cityops.sensing.repository import alarm_reads, open_alarm_summaries
 from cityops.video.events import DetectionRecorded
-from cityops.video.models import Detection
-from cityops.video.repository import VIDEO_ROLES, detection_read
+from cityops.video.repository import VIDEO_ROLES, recorded_read
 
 # Reading many cases at a time, this many per query.
 CHUNK = 500
@@ -289,7 +288,6 @@ def camera_facts(grid_code: str | None, district_code: str) -> CaseFacts:
 
 
 def detection_frames(
-    session: Session,
     recorded: Iterable[DetectionRecorded],
     *,
     district_code: str,
@@ -306,20 +304,11 @@ def detection_frames(
     events = list(recorded)
     if detail_limit is not None and len(events) > detail_limit:
         return _detection_summaries(events, district_code)
-    rows: dict[int, Detection] = {}
-    ids = [e.id for e in events]
-    for i in range(0, len(ids), CHUNK):
-        # Inserted by this very transaction and never updated since: the session's copies
-        # are the rows as they will be committed.
-        query = select(Detection).where(Detection.id.in_(ids[i : i + CHUNK]))
-        rows.update((d.id, d) for d in session.scalars(query))
     frames = []
     for event in events:
-        row = rows.get(event.id)
-        if row is None:
-            continue
         camera = {"id": event.camera_id, "code": event.camera_code}
-        detection = detection_read(row).model_dump(mode="json")
+        # The event carries the row as it was inserted (and it is never updated).
+        detection = recorded_read(event).model_dump(mode="json")
         body = {"type": "detection", "camera": camera, "detection": detection}
         facts = camera_facts(event.grid_code, district_code)
         frames.append(Frame(ALARM_FRAME_ID, DETECTION_FRAME_CASE, facts, orjson.dumps(body)))

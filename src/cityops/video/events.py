@@ -12,6 +12,8 @@ class DetectionRecorded:
     """A detection was taken in and judged: what the video wall shows live."""
 
     id: int
+    source: str
+    detection_id: str
     camera_id: int
     camera_code: str
     grid_code: str | None
@@ -22,6 +24,8 @@ class DetectionRecorded:
     box: list[float] | None
     phase: str
     track_id: str | None
+    stationary: bool | None
     # One per zone it was judged in: {"zone": code, "verdict": …, "case_id": …}.
     verdicts: list[dict[str, Any]]
     has_snapshot: bool
+    received_at: datetime

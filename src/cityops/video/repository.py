@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, or_, true
 
 from cityops.cases.workflow import Actor
+from cityops.video.events import DetectionRecorded
 from cityops.video.models import Camera, Detection
 from cityops.video.schemas import CameraRead, DetectionRead
 
@@ -34,6 +35,18 @@ def camera_read(camera: Camera, actor: Actor, snapshot_url: str | None) -> Camer
     read.stream_url = camera.stream_url if "admin" in actor.roles else None
     read.snapshot_url = snapshot_url if camera.last_snapshot_key else None
     return read
+
+
+def recorded_read(event: DetectionRecorded) -> DetectionRead:
+    """The detection as the API shows it, from the event of its recording: the same as
+    reading its row back, without the query."""
+    return DetectionRead(
+        id=event.id, source=event.source, detection_id=event.detection_id,
+        camera_id=event.camera_id, track_id=event.track_id, time=event.time,
+        label=event.label, score=event.score, box=event.box, phase=event.phase,
+        stationary=event.stationary, verdicts=event.verdicts,
+        has_snapshot=event.has_snapshot, received_at=event.received_at,
+    )  # fmt: skip
 
 
 def detection_read(row: Detection) -> DetectionRead:
