@@ -178,6 +178,20 @@ def last_seq(session: Session, case_id: int) -> int:
     )
 
 
+def last_seqs(session: Session, case_ids: set[int]) -> dict[int, int]:
+    """The number of each case's latest step (a case with none is left out)."""
+    found: dict[int, int] = {}
+    ids = sorted(case_ids)
+    for i in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(CaseStep.case_id, func.max(CaseStep.seq))
+            .where(CaseStep.case_id.in_(ids[i : i + CHUNK]))
+            .group_by(CaseStep.case_id)
+        )
+        found.update((case_id, int(seq)) for case_id, seq in rows)
+    return found
+
+
 def step_with_request_key(session: Session, case_id: int, request_key: str) -> CaseStep | None:
     """The step of the case taken by the request with this idempotency key, if any."""
     return session.scalar(

@@ -6,6 +6,7 @@ and queue events that the edge publishes after its commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,7 @@ from cityops.cases.workflow import (
     Action,
     Actor,
     CaseFacts,
+    IllegalTransition,
     State,
     allowed_actions,
     can_see,
@@ -410,10 +412,45 @@ def _record_step(
     """Append the step and move the case's stage clock when the stage changes."""
     now = env.now
     stage_ends = to_state is not from_state and (from_state, to_state) not in CONTINUING
+    step = _step(case, actor, action, from_state, to_state, now,
+                 seq=repository.last_seq(session, case.id) + 1, stage_ends=stage_ends, note=note,
+                 data=data, attachment_ids=attachment_ids, request_key=request_key)  # fmt: skip
+    session.add(step)
+    case.state = to_state.value
+    case.updated_at = now
+    if stage_ends:
+        case.stage_started_at = now
+        case.overdue = False
+        if to_state is State.HANDLING:
+            case.stage_due_at = case.handle_due_at
+        else:
+            case.stage_due_at = stage_due(env.snapshot, env.calendar, case.class_code, to_state,
+                                          now)  # fmt: skip
+    session.flush()
+    return step
+
+
+def _step(
+    case: Case,
+    actor: Actor,
+    action: Action,
+    from_state: State,
+    to_state: State,
+    now: datetime,
+    *,
+    seq: int,
+    stage_ends: bool,
+    note: str,
+    data: dict[str, Any],
+    attachment_ids: list[int],
+    request_key: str | None = None,
+) -> CaseStep:
+    """The step row of `action` on the case, numbered `seq`; whether its stage ended on
+    time is judged against the stage's deadline as it stood before the step."""
     ends_due = case.stage_due_at
-    step = CaseStep(
+    return CaseStep(
         case_id=case.id,
-        seq=repository.last_seq(session, case.id) + 1,
+        seq=seq,
         action=action.value,
         from_state=from_state.value,
         to_state=to_state.value,
@@ -430,19 +467,92 @@ def _record_step(
         attachments=attachment_ids,
         request_key=request_key,
     )
-    session.add(step)
-    case.state = to_state.value
-    case.updated_at = now
-    if stage_ends:
-        case.stage_started_at = now
-        case.overdue = False
-        if to_state is State.HANDLING:
-            case.stage_due_at = case.handle_due_at
-        else:
-            case.stage_due_at = stage_due(env.snapshot, env.calendar, case.class_code, to_state,
-                                          now)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture for a note: its bytes, or the blob it is stored as already (a camera's
+    snapshot, referenced rather than copied), and a region of it to mark (normalised)."""
+
+    data: bytes | StoredBlob
+    filename: str
+    content_type: str
+    box: list[float] | None = None
+
+
+@dataclass(frozen=True)
+class SystemNote:
+    """What the system records on a case (情况记录), with a picture as evidence or none."""
+
+    case_id: int
+    text: str
+    picture: Picture | None = None
+
+
+def add_system_notes(
+    session: Session,
+    env: CaseEnv,
+    storage: BlobStorage,
+    actor: Actor,
+    notes: Sequence[SystemNote],
+) -> int:
+    """Take a NOTE step for each note, in order, with its picture attached: what `act` and
+    `add_attachment` would write one by one (the attachment, the step, the audit entry,
+    the event), in a few statements whatever the number of notes. A note on a case that is
+    gone or no longer open (closed meanwhile) is dropped, picture and all. The cases are
+    locked in the order of their ids. Returns how many notes were taken."""
+    if not actor.is_system:
+        raise ValueError("system notes are taken by the system")
+    ids = sorted({n.case_id for n in notes})
+    cases = {c.id: c for c in session.scalars(
+        select(Case).where(Case.id.in_(ids)).order_by(Case.id).with_for_update(key_share=True)
+    )} if ids else {}  # fmt: skip
+    taken: list[tuple[SystemNote, Case, CaseAttachment | None]] = []
+    for note in notes:
+        case = cases.get(note.case_id)
+        if case is None:
+            continue
+        try:
+            decision = plan(facts_of(case), actor, Action.NOTE.value)
+        except IllegalTransition:
+            continue
+        assert decision.from_state is decision.to_state  # a note moves nothing
+        row = None
+        if note.picture is not None:
+            picture = note.picture
+            blob = picture.data if isinstance(picture.data, StoredBlob) else storage.put(
+                new_key(f"cases/{case.id}", picture.filename), picture.data,
+                picture.content_type)  # fmt: skip
+            row = CaseAttachment(
+                case_id=case.id, key=blob.key, filename=picture.filename[:200],
+                content_type=picture.content_type, size=blob.size, sha256=blob.sha256,
+                uploaded_by=actor.id, uploaded_at=env.now, box=picture.box,
+            )  # fmt: skip
+            session.add(row)
+        taken.append((note, case, row))
+    if not taken:
+        return 0
+    session.flush()  # the attachments' ids, for the steps that name them
+    seqs = repository.last_seqs(session, {case.id for _, case, _ in taken})
+    steps = []
+    for note, case, row in taken:
+        seqs[case.id] = seq = seqs.get(case.id, 0) + 1
+        state = State(case.state)
+        step = _step(case, actor, Action.NOTE, state, state, env.now, seq=seq,
+                     stage_ends=False, note=note.text[:2000], data={},
+                     attachment_ids=[row.id] if row is not None else [])  # fmt: skip
+        session.add(step)
+        steps.append((case, step))
+        case.updated_at = env.now
     session.flush()
-    return step
+    for case, step in steps:
+        unchanged = {"state": case.state, "department_id": case.department_id,
+                     "assignee_id": case.assignee_id}  # fmt: skip
+        record_audit_for_actor(session, actor, Action.NOTE.value, case, unchanged, env.now)
+        collect(session, CaseTransitioned(case.id, step.id, step.action, step.from_state,
+                                          step.to_state, case.region_code, case.department_id,
+                                          case.assignee_id))  # fmt: skip
+    return len(steps)
 
 
 ROLE_ORDER = ("shift_leader", "dispatcher", "call_taker", "inspector", "grid_worker",

@@ -22,9 +22,8 @@ from sqlalchemy.orm import Session
 from cityops.auth.service import Principal
 from cityops.cases.intake import IntakeEnv, Signal, intake
 from cityops.cases.models import Case
-from cityops.cases.schemas import ActionRequest
-from cityops.cases.service import CaseEnv, act, add_attachment
-from cityops.cases.workflow import TERMINAL_STATES, Action, Actor, IllegalTransition, State
+from cityops.cases.service import CaseEnv, Picture, SystemNote, add_system_notes
+from cityops.cases.workflow import TERMINAL_STATES, Actor, State
 from cityops.ingest.schemas import EventIn, Evidence, Location, SourceKind
 from cityops.ingest.service import validation_problems
 from cityops.kit.bus import collect
@@ -217,10 +216,18 @@ def record_detections(
     results: list[dict[int, DetectionResult]] = [dict(b.rejected) for b in batches]
     # Repeats, within the batch and of earlier batches.
     stored = _stored(session, {(i.source, i.detection.detection_id) for _, i in good})
+    # Locked in the order of their ids (PostgreSQL; SQLite's write lock covers it): two
+    # processes' batches that share cameras take turns instead of each locking some of
+    # them by flushing updates in the order detections came, and deadlocking (a stall of
+    # the deadlock timeout, then a retry). NO KEY UPDATE, as the updates to come would: a
+    # detection's foreign key only takes a KEY SHARE lock on its camera.
     cameras = {
         c.code: c
         for c in session.scalars(
-            select(Camera).where(Camera.code.in_({i.detection.camera for _, i in good}))
+            select(Camera)
+            .where(Camera.code.in_({i.detection.camera for _, i in good}))
+            .order_by(Camera.id)
+            .with_for_update(key_share=True)
         )
     }
     zones: dict[int, list[Zone]] = defaultdict(list)
@@ -266,6 +273,8 @@ def record_detections(
         row = _take(session, env, item, camera, zones[camera.id], known[camera.id], state)
         taken.append((n, item, camera, row))
     _open_cases(session, env, state)
+    if state.notes:
+        add_system_notes(session, env.case_env(), env.storage, VIDEO_ACTOR, state.notes)
     # One INSERT for the batch's detections, after the tracks and cases they touched.
     ids = list(session.scalars(
         insert(Detection).returning(Detection.id, sort_by_parameter_order=True),
@@ -358,6 +367,7 @@ class _BatchState:
     opening_in_zone: dict[int, _Opening] = field(default_factory=dict)  # the zone's latest
     opening_of_track: dict[int, _Opening] = field(default_factory=dict)  # by id(track)
     attached: set[str] = field(default_factory=set)  # snapshots a case references
+    notes: list[SystemNote] = field(default_factory=list)  # for the cases, in order
 
 
 @dataclass
@@ -480,9 +490,9 @@ def _judge_in_zone(
             f"{_clock(at, env.tz)} 离开画面区域。"
         )
         if waiting is not None:
-            waiting.then.append(lambda case_id: _note(session, env, case_id, left))
+            waiting.then.append(lambda case_id: _note(state, case_id, left))
         elif track.case_id is not None:
-            _note(session, env, track.case_id, left)
+            _note(state, track.case_id, left)
         return Verdict.ENDED, track.case_id, waiting
     if waiting is not None or track.case_id is not None:
         return Verdict.TRACKED, track.case_id, waiting  # one track never opens a second case
@@ -507,15 +517,13 @@ def _judge_in_zone(
     open_case = _open_zone_case(session, zone, at)
     if open_case is not None:
         zone.last_signal_at = at
-        _join(session, env, state, open_case, track, joined, evidence)
+        _join(state, open_case, track, joined, evidence)
         return Verdict.ATTACHED, open_case, None
     opening = state.opening_in_zone.get(zone.id)
     if opening is not None and at - opening.last_at < timedelta(seconds=zone.cooldown_s):
         # The zone's case is being opened by this batch: join it once it is.
         opening.last_at = at
-        opening.then.append(
-            lambda case_id: _join(session, env, state, case_id, track, joined, evidence)
-        )
+        opening.then.append(lambda case_id: _join(state, case_id, track, joined, evidence))
         state.opening_of_track[id(track)] = opening
         return Verdict.ATTACHED, None, opening
     opening = _Opening(detection, camera, zone, track, evidence, last_at=at)
@@ -545,11 +553,10 @@ def _open_cases(session: Session, env: VideoEnv, state: _BatchState) -> None:
         opening.track.case_id = case_id
         zone = opening.zone
         zone.last_case_id, zone.last_signal_at = case_id, opening.last_at
-        attachment = _snapshot(session, env, state, case_id, opening.evidence)
-        if attachment is not None:
+        picture = _picture(state, opening.evidence)
+        if picture is not None:
             at = _clock(opening.detection.time, env.tz)
-            _note(session, env, case_id, f"视频抓拍：{_where(opening.camera, zone)}，{at}。",
-                  attachment)  # fmt: skip
+            _note(state, case_id, f"视频抓拍：{_where(opening.camera, zone)}，{at}。", picture)
         for entry in opening.verdicts:
             entry["case_id"] = case_id
         for step in opening.then:
@@ -557,17 +564,11 @@ def _open_cases(session: Session, env: VideoEnv, state: _BatchState) -> None:
 
 
 def _join(
-    session: Session,
-    env: VideoEnv,
-    state: _BatchState,
-    case_id: int,
-    track: Track,
-    text: str,
-    evidence: _Evidence | None,
+    state: _BatchState, case_id: int, track: Track, text: str, evidence: _Evidence | None
 ) -> None:
     """A new track in a zone whose case is open: noted on the case with its snapshot."""
     track.case_id = case_id
-    _note(session, env, case_id, text, _snapshot(session, env, state, case_id, evidence))
+    _note(state, case_id, text, _picture(state, evidence))
 
 
 def _evidence_image(
@@ -659,41 +660,24 @@ class _Evidence:
     box: list[float] | None
 
 
-def _snapshot(
-    session: Session, env: VideoEnv, state: _BatchState, case_id: int, evidence: _Evidence | None
-) -> int | None:
-    """Put the snapshot on the case, the object's box marked on it (drawn when it is shown:
+def _picture(state: _BatchState, evidence: _Evidence | None) -> Picture | None:
+    """The snapshot for the case, the object's box marked on it (drawn when it is shown:
     that means decoding and encoding the picture, 10 ms for a 720p JPEG, and most are never
-    opened); its attachment id. The detection's stored snapshot is referenced, not copied,
-    unless another case of the batch references it already."""
+    opened). The detection's stored snapshot is referenced, not copied, unless another case
+    of the batch references it already."""
     if evidence is None:
         return None
     data: bytes | StoredBlob = evidence.image
     if evidence.stored is not None and evidence.stored.key not in state.attached:
         state.attached.add(evidence.stored.key)
         data = evidence.stored
-    row, _ = add_attachment(
-        session, env.storage, VIDEO_ACTOR, case_id, filename="snapshot.jpg",
-        content_type=content_type_of(evidence.image), data=data, now=env.now, box=evidence.box,
-    )  # fmt: skip
-    return row.id
+    return Picture(data, "snapshot.jpg", content_type_of(evidence.image), evidence.box)
 
 
-def _note(
-    session: Session, env: VideoEnv, case_id: int, text: str, attachment: int | None = None
-) -> None:
-    with contextlib.suppress(IllegalTransition):  # closed meanwhile: nothing left to tell
-        act(
-            session,
-            env.case_env(),
-            VIDEO_ACTOR,
-            case_id,
-            ActionRequest(
-                action=Action.NOTE.value,
-                note=text[:2000],
-                attachment_ids=[attachment] if attachment is not None else [],
-            ),
-        )
+def _note(state: _BatchState, case_id: int, text: str, picture: Picture | None = None) -> None:
+    """Noted on the case once the batch is judged, with the batch's other notes in one go
+    (in the order they came)."""
+    state.notes.append(SystemNote(case_id, text, picture))
 
 
 def _where(camera: Camera, zone: Zone) -> str:
