@@ -16,6 +16,7 @@ from cityops.auth.api import router as auth_router
 from cityops.bootstrap import Context, build_context
 from cityops.cases.api import router as cases_router
 from cityops.catalog.api import router as catalog_router
+from cityops.citizens import api as open311
 from cityops.config import Settings, get_settings
 from cityops.ingest.api import router as ingest_router
 from cityops.ingest.sensorthings.api import router as sta_router
@@ -46,7 +47,7 @@ ROUTERS: list[APIRouter] = [
     notify_router,
 ]
 # Open standards, each at its own prefix outside /api/v1 (OGC SensorThings at /sta/v1.1).
-STANDARDS: list[APIRouter] = [sta_router]
+STANDARDS: list[APIRouter] = [sta_router, open311.router]
 # The pages, served at the root.
 PAGES: list[APIRouter] = [web_router]
 
@@ -95,7 +96,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.context = context
-    problems.install(app)
+    problems.install(app, {open311.ROOT + "/": open311.error_response})
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     for router in STANDARDS:

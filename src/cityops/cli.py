@@ -515,6 +515,21 @@ def import_catalog_cmd(file: FileArg) -> None:
     _run_import("catalog (created, updated)", lambda s: import_classes(s, path))
 
 
+@import_app.command("services")
+def import_services_cmd(
+    file: Annotated[
+        Path | None, typer.Argument(help="A CSV like the shipped one; the shipped one if none")
+    ] = None,
+) -> None:
+    """Residents' services (Open311) from CSV: code, class_code, group, name, description,
+    keywords (;-separated), attributes (JSON). Existing services are kept as they are."""
+    from cityops.citizens.service import SEED, load_services
+
+    path = _path(file) if file is not None else SEED
+    now = _context().clock.now()
+    _run_import("services", lambda s: f"{load_services(s, now, path, strict=True)} added")
+
+
 OutArg = Annotated[Path, typer.Argument(help="The file to write; its suffix picks the format")]
 
 

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     district_code: str = Field(
         default="500103", description="GB/T 2260 code of the district this centre runs"
     )
+    open311_contact: str = Field(
+        default="城市运行和治理中心 12345",
+        description="Who Open311 clients contact about this endpoint (discovery's contact)",
+    )
+    open311_key_service: str = Field(
+        default="", description="Where developers ask for an Open311 API key (a URL or e-mail)"
+    )
     storage_backend: Literal["local", "s3"] = "local"
     storage_dir: Path = ROOT / "var" / "attachments"
     s3_bucket: str = "cityops"

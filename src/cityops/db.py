@@ -34,6 +34,7 @@ MODEL_MODULES = (
     "cityops.cases.models",
     "cityops.sensing.models",
     "cityops.video.models",
+    "cityops.citizens.models",
 )
 
 

@@ -1,0 +1,109 @@
+"""What the citizens' context reads: services, requests, and the cases residents follow."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cityops.cases.models import Case
+from cityops.citizens.models import CitizenRequest, CitizenService
+from cityops.ingest.models import SourceEvent
+from cityops.org.models import Department
+
+CHUNK = 500
+
+
+def active_services(session: Session) -> list[CitizenService]:
+    """The services residents may report under, in the order they are offered."""
+    return list(session.scalars(
+        select(CitizenService).where(CitizenService.active.is_(True))
+        .order_by(CitizenService.position, CitizenService.code)
+    ))  # fmt: skip
+
+
+def request_by_external_id(
+    session: Session, source: str, external_id: str
+) -> CitizenRequest | None:
+    return session.scalar(
+        select(CitizenRequest)
+        .join(SourceEvent, SourceEvent.id == CitizenRequest.event_id)
+        .where(SourceEvent.source == source, SourceEvent.external_id == external_id)
+    )
+
+
+def request_by_token(session: Session, token: str) -> CitizenRequest | None:
+    return session.scalar(select(CitizenRequest).where(CitizenRequest.token == token))
+
+
+@dataclass(frozen=True)
+class Found:
+    """A case as residents see it: its service, the unit handling it, a resident's photo."""
+
+    case: Case
+    service: CitizenService
+    agency: str | None
+    media_url: str | None
+
+
+def cases_for_residents(
+    session: Session,
+    services_by_class: dict[str, CitizenService],
+    *,
+    ids: Sequence[int] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    states: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> list[Found]:
+    """Cases of the services' classes: those of `ids` (in that order), else those reported
+    in [start, end] in `states`, newest first, at most `limit`."""
+    if not services_by_class:
+        return []
+    query = (
+        select(Case, Department.name)
+        .outerjoin(Department, Department.id == Case.department_id)
+        .where(Case.class_code.in_(sorted(services_by_class)))
+    )
+    if ids is not None:
+        rows: list[Any] = []
+        wanted = list(dict.fromkeys(ids))
+        for i in range(0, len(wanted), CHUNK):
+            rows += session.execute(query.where(Case.id.in_(wanted[i : i + CHUNK]))).all()
+        order = {case_id: n for n, case_id in enumerate(wanted)}
+        rows.sort(key=lambda r: order[r[0].id])
+    else:
+        if start is not None:
+            query = query.where(Case.reported_at >= start)
+        if end is not None:
+            query = query.where(Case.reported_at <= end)
+        if states is not None:
+            query = query.where(Case.state.in_(states))
+        query = query.order_by(Case.reported_at.desc(), Case.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        rows = list(session.execute(query).all())
+    photos = _photos(session, [case.id for case, _ in rows])
+    return [
+        Found(case, services_by_class[case.class_code or ""], agency, photos.get(case.id))
+        for case, agency in rows
+    ]
+
+
+def _photos(session: Session, case_ids: list[int]) -> dict[int, str]:
+    """Each case's first photo a resident sent with a request."""
+    found: dict[int, str] = {}
+    for i in range(0, len(case_ids), CHUNK):
+        for case_id, url in session.execute(
+            select(CitizenRequest.case_id, CitizenRequest.media_url)
+            .where(CitizenRequest.case_id.in_(case_ids[i : i + CHUNK]),
+                   CitizenRequest.media_url.is_not(None))
+            .order_by(CitizenRequest.id)
+        ):  # fmt: skip
+            if case_id is not None and url is not None:
+                found.setdefault(case_id, url)
+    return found

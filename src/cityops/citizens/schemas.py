@@ -1,0 +1,59 @@
+"""What residents' clients send to Open311 (GeoReport v2), checked before anything is written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, HttpUrl, field_validator
+
+from cityops.kit.schemas import Schema
+
+MAX_DESCRIPTION = 4000
+
+
+class RequestIn(Schema):
+    """`POST requests`: the fields the GeoReport v2 specification gives, as a form sends
+    them (`attribute[code]` gathered into `attributes`)."""
+
+    service_code: str = Field(min_length=1, max_length=40)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    long: float | None = Field(default=None, ge=-180, le=180)
+    address_string: str | None = Field(default=None, max_length=250)
+    address_id: str | None = Field(default=None, max_length=80)
+    description: str = Field(default="", max_length=MAX_DESCRIPTION)
+    media_url: HttpUrl | None = None
+    email: str | None = Field(default=None, max_length=120, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=30, pattern=r"^\+?[0-9 ()\-]{5,30}$")
+    first_name: str | None = Field(default=None, max_length=60)
+    last_name: str | None = Field(default=None, max_length=60)
+    device_id: str | None = Field(default=None, max_length=80)
+    account_id: str | None = Field(default=None, max_length=80)
+    attributes: dict[str, str | list[str]] = Field(default_factory=dict)
+
+    @field_validator("description", "address_string", "first_name", "last_name", mode="after")
+    @classmethod
+    def _plain_text(cls, value: str | None) -> str | None:
+        """Control characters out (they break XML and logs); markup is kept as text and
+        escaped wherever it is shown."""
+        if value is None:
+            return None
+        return "".join(c for c in value if c in "\n\t" or c.isprintable()).strip()
+
+
+def form_to_request(form: dict[str, Any]) -> dict[str, Any]:
+    """A form's fields as `RequestIn` takes them: `attribute[code]` (one value, or several
+    for a multi-value list) into `attributes`; empty fields left out, as clients send them."""
+    out: dict[str, Any] = {}
+    attributes: dict[str, str | list[str]] = {}
+    for key, value in form.items():
+        if key.startswith("attribute[") and key.endswith("]"):
+            code = key[len("attribute[") : -1]
+            if code.endswith("[]"):  # attribute[code][]=a&attribute[code][]=b
+                code = code[:-2]
+            attributes[code] = value if isinstance(value, list) and len(value) > 1 else (
+                value[0] if isinstance(value, list) else value)  # fmt: skip
+        elif key not in ("api_key", "jurisdiction_id") and value not in ("", None, []):
+            out[key] = value[0] if isinstance(value, list) and len(value) == 1 else value
+    if attributes:
+        out["attributes"] = attributes
+    return out

@@ -1,0 +1,304 @@
+"""Citizens' use cases: the services residents report under, a resident's request taken in
+(as an event for intake, which opens a case or joins the open case of the same problem),
+and what residents may read of the cases: status, public notes, never anyone's contact.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cityops.auth.service import Principal
+from cityops.cases.intake import IntakeEnv
+from cityops.cases.models import Case
+from cityops.cases.workflow import TERMINAL_STATES, State
+from cityops.catalog.models import CaseClass
+from cityops.citizens import repository
+from cityops.citizens.models import CitizenRequest, CitizenService
+from cityops.citizens.schemas import RequestIn
+from cityops.errors import FieldProblem, Forbidden, ImportFailed, ImportProblem, Invalid, NotFound
+from cityops.ingest.service import ingest_events, validation_problems
+
+SEED = Path(__file__).parent / "seed" / "services.csv"
+# GET requests: the range a query may span, and the most requests one answer holds.
+MAX_RANGE = timedelta(days=90)
+MAX_REQUESTS = 1000
+
+# What a resident is told of each state (status_notes): plain words, not the workflow's.
+STATE_NOTES = {
+    State.REPORTED: "已收到您的诉求，等待受理。",
+    State.VERIFYING: "已受理，正派人到现场核实。",
+    State.ACCEPTED: "已核实，等待立案。",
+    State.FILED: "已立案，正在派遣责任单位。",
+    State.HANDLING: "已派遣至责任单位处置。",
+    State.DEFERRED: "需较长时间处置，已列入计划。",
+    State.HANDLED: "责任单位已处置，等待现场核查。",
+    State.CHECKING: "正在现场核查处置结果。",
+    State.CHECKED: "核查通过，即将办结。",
+    State.CLOSED: "已办结。",
+    State.EVALUATED: "已办结并完成评价。",
+    State.CANCELLED: "经核实不属于受理范围或问题不存在，已作废。",
+}
+
+# Personal data a resident may type into a description, masked wherever it is shown to
+# the public: mainland mobile numbers, landlines and resident ID numbers.
+_PERSONAL = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|\d{17}[\dXx]|0\d{2,3}-?\d{7,8})(?!\d)")
+
+
+def mask_personal(text: str) -> str:
+    """`text` with phone and ID numbers masked, their first three and last two digits kept."""
+    return _PERSONAL.sub(lambda m: m.group()[:3] + "*" * (len(m.group()) - 5) + m.group()[-2:],
+                         text)  # fmt: skip
+
+
+def load_services(
+    session: Session, now: datetime, path: Path = SEED, *, strict: bool = False
+) -> int:
+    """Add the services of a CSV (the seed by default) whose case class exists; an existing
+    service (an admin's edit) is left as it is. Returns how many were added.
+
+    `strict` (an import): a service naming a class the catalog lacks, or attributes that
+    are not JSON, fails the whole file, every problem listed; otherwise (the seed on a
+    smaller catalog) such a service is skipped."""
+    classes = set(session.scalars(select(CaseClass.code).where(CaseClass.active.is_(True))))
+    existing = set(session.scalars(select(CitizenService.code)))
+    problems: list[ImportProblem] = []
+    new: list[CitizenService] = []
+    with path.open(encoding="utf-8") as f:
+        for position, row in enumerate(csv.DictReader(f)):
+            line = position + 2  # the header is line 1
+            if row["class_code"] not in classes:
+                if strict:
+                    message = f"no active case class {row['class_code']!r}"
+                    problems.append(ImportProblem(path.name, line, "class_code", message))
+                continue
+            try:
+                attributes = _attributes(row["attributes"])
+            except ValueError as exc:
+                problems.append(ImportProblem(path.name, line, "attributes", f"not JSON: {exc}"))
+                continue
+            if row["code"] in existing:
+                continue
+            new.append(CitizenService(
+                code=row["code"], class_code=row["class_code"], group=row["group"],
+                name=row["name"], description=row["description"],
+                keywords=[k.strip() for k in row["keywords"].split(";") if k.strip()],
+                attributes=attributes, position=position, active=True,
+                created_at=now, updated_at=now,
+            ))  # fmt: skip
+            existing.add(row["code"])
+    if problems:
+        raise ImportFailed(problems)
+    session.add_all(new)
+    session.flush()
+    return len(new)
+
+
+def _attributes(text: str) -> list[dict[str, Any]]:
+    attributes = json.loads(text or "[]")
+    if not isinstance(attributes, list) or not all(
+        isinstance(a, dict) and "code" in a for a in attributes
+    ):
+        raise ValueError("a list of attributes, each with its code")
+    for a in attributes:
+        a.setdefault("variable", True)
+        a.setdefault("datatype_description", "")
+    return list(attributes)
+
+
+def get_service(session: Session, code: str) -> CitizenService:
+    service = session.get(CitizenService, code)
+    if service is None or not service.active:
+        raise NotFound(f"no service {code!r}")
+    return service
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A request taken in: its row, and whether it repeated one sent before."""
+
+    request: CitizenRequest
+    repeat: bool
+
+
+def submit_request(
+    session: Session,
+    env: IntakeEnv,
+    principal: Principal,
+    form: dict[str, Any],
+    *,
+    channel: str,
+    idempotency_key: str | None = None,
+) -> Taken:
+    """Take in a resident's request in the caller's transaction: checked whole (nothing is
+    written for a bad one), then an event for intake and the request's own row.
+
+    A request sent again under the same idempotency key is answered with the first one.
+    """
+    if principal.api_key_id is not None and not principal.sources:
+        raise Forbidden("this API key may not submit requests")
+    try:
+        sent = RequestIn.model_validate(form)
+    except ValidationError as exc:
+        problems = [FieldProblem(p["path"], p["message"]) for p in validation_problems(exc)]
+        raise Invalid(_summary(problems), errors=problems) from None
+    service = session.get(CitizenService, sent.service_code)
+    if service is None or not service.active:
+        raise Invalid(f"service_code: no service {sent.service_code!r}",
+                      errors=[FieldProblem("service_code", "unknown service")])  # fmt: skip
+    attributes = _checked_attributes(service, sent.attributes)
+    if sent.lat is None or sent.long is None:
+        # address_string or address_id alone is allowed by the specification, but this
+        # jurisdiction has no gazetteer to place an address on the map yet.
+        raise Invalid(
+            "lat and long are required: an address alone cannot be placed on the map here",
+            errors=[FieldProblem("lat", "required"), FieldProblem("long", "required")],
+        )
+    source = _source(principal, channel)
+    token = secrets.token_hex(16)
+    external_id = f"key-{idempotency_key}" if idempotency_key else f"token-{token}"
+    if idempotency_key:
+        earlier = repository.request_by_external_id(session, source, external_id)
+        if earlier is not None:
+            return Taken(earlier, repeat=True)
+    description = sent.description or service.name
+    event = {
+        "source": source, "external_id": external_id[:120], "kind": "citizen",
+        "location": {"lon": sent.long, "lat": sent.lat}, "occurred_at": env.now.isoformat(),
+        "description": f"【{service.name}】{description}"[:2000],
+        "address": sent.address_string, "class_code": service.class_code,
+        "evidence": [{"url": str(sent.media_url), "kind": "photo"}] if sent.media_url else [],
+    }  # fmt: skip
+    if principal.api_key_id is None:
+        event.pop("source")
+    (result,) = ingest_events(session, env, principal, [event], max_batch=1)
+    if result.status == "rejected":
+        problems = [FieldProblem(e["path"], e["message"]) for e in result.errors]
+        raise Invalid(_summary(problems), errors=problems)
+    assert result.event_id is not None
+    row = CitizenRequest(
+        token=token, channel=channel, api_key_id=principal.api_key_id,
+        service_code=service.code, event_id=result.event_id, case_id=result.case_id,
+        description=sent.description, lon=sent.long, lat=sent.lat,
+        address_string=sent.address_string, address_id=sent.address_id,
+        media_url=str(sent.media_url) if sent.media_url else None, attributes=attributes,
+        first_name=sent.first_name, last_name=sent.last_name, email=sent.email,
+        phone=sent.phone, device_id=sent.device_id, account_id=sent.account_id,
+        requested_at=env.now,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return Taken(row, repeat=False)
+
+
+def _summary(problems: list[FieldProblem]) -> str:
+    return "; ".join(f"{p.path}: {p.message}" for p in problems) or "invalid request"
+
+
+def _source(principal: Principal, channel: str) -> str:
+    """The source the request's event is recorded under: the API key's own (`open311` if
+    it holds that one), or the channel for people."""
+    if principal.api_key_id is None:
+        return f"{channel}-person-{principal.actor.id}"
+    return "open311" if "open311" in principal.sources else sorted(principal.sources)[0]
+
+
+def _checked_attributes(
+    service: CitizenService, sent: dict[str, str | list[str]]
+) -> dict[str, str | list[str]]:
+    """The attributes sent, checked against the service's definition."""
+    defined = {a["code"]: a for a in service.attributes}
+    problems = [FieldProblem(f"attribute[{code}]", "not an attribute of this service")
+                for code in sent if code not in defined]  # fmt: skip
+    for code, definition in defined.items():
+        value = sent.get(code)
+        path = f"attribute[{code}]"
+        if value in (None, "", []):
+            if definition.get("required") and definition.get("variable", True):
+                problems.append(FieldProblem(path, "required"))
+            continue
+        values = value if isinstance(value, list) else [value]
+        kind = definition.get("datatype", "string")
+        keys = {str(v["key"]) for v in definition.get("values", [])}
+        if kind == "singlevaluelist" and (len(values) != 1 or values[0] not in keys):
+            problems.append(FieldProblem(path, f"one of: {', '.join(sorted(keys))}"))
+        elif kind == "multivaluelist" and any(v not in keys for v in values):
+            problems.append(FieldProblem(path, f"each one of: {', '.join(sorted(keys))}"))
+        elif kind == "number" and not all(re.fullmatch(r"-?\d+(\.\d+)?", v) for v in values):
+            problems.append(FieldProblem(path, "a number"))
+        elif kind == "datetime" and not all(_is_datetime(v) for v in values):
+            problems.append(FieldProblem(path, "a date and time (ISO 8601)"))
+    if problems:
+        raise Invalid(_summary(problems), errors=problems)
+    return dict(sent)
+
+
+def _is_datetime(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def is_closed(case: Case) -> bool:
+    return State(case.state) in TERMINAL_STATES
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    """GET requests: ids (which override the rest), services, a range, statuses."""
+
+    ids: list[int]
+    service_codes: list[str]
+    start: datetime | None
+    end: datetime | None
+    statuses: list[str]
+
+
+def find_requests(session: Session, query: RequestQuery, now: datetime) -> list[repository.Found]:
+    """The cases residents may follow, newest first: those of the listed ids, else those
+    of the services asked for (all by default) reported within the range (the last 90 days
+    by default, at most 90 days), of the statuses asked for."""
+    services = repository.active_services(session)
+    by_class: dict[str, CitizenService] = {}
+    for s in services:
+        by_class.setdefault(s.class_code, s)
+    if query.ids:
+        return repository.cases_for_residents(session, by_class, ids=query.ids)
+    unknown = [c for c in query.service_codes if c not in {s.code for s in services}]
+    if unknown:
+        raise Invalid(f"service_code: unknown {', '.join(unknown)}",
+                      errors=[FieldProblem("service_code", "unknown service")])  # fmt: skip
+    wanted = {s.class_code: s for s in services if s.code in query.service_codes} if (
+        query.service_codes) else by_class  # fmt: skip
+    end = query.end or (query.start + MAX_RANGE if query.start else now)
+    start = query.start or end - MAX_RANGE
+    if end < start:
+        raise Invalid("end_date is before start_date",
+                      errors=[FieldProblem("end_date", "before start_date")])  # fmt: skip
+    if end - start > MAX_RANGE:
+        raise Invalid(
+            "start_date and end_date may not span more than 90 days",
+            errors=[FieldProblem("start_date", "more than 90 days before end_date")],
+        )
+    bad = [s for s in query.statuses if s not in ("open", "closed")]
+    if bad:
+        raise Invalid(f"status: {', '.join(bad)} (open or closed)",
+                      errors=[FieldProblem("status", "open or closed")])  # fmt: skip
+    states = None
+    if query.statuses and set(query.statuses) != {"open", "closed"}:
+        closed = "closed" in query.statuses
+        states = [s.value for s in State if (s in TERMINAL_STATES) == closed]
+    return repository.cases_for_residents(session, wanted, start=start, end=end, states=states,
+                                          limit=MAX_REQUESTS)  # fmt: skip
