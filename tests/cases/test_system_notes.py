@@ -38,7 +38,7 @@ def test_notes_are_steps_in_order_with_their_pictures_and_none_lands_on_a_closed
         SystemNote(999_999, "没有这个案件"),
     ]
     env = context.case_env(session, context.clock.now())
-    assert add_system_notes(session, env, context.storage, CAMERA, notes) == 3
+    assert len(add_system_notes(session, env, context.storage, CAMERA, notes)) == 3
 
     def notes_of(case_id: int) -> list[tuple[int, str, list[int]]]:
         steps = session.scalars(select(CaseStep).where(CaseStep.case_id == case_id,

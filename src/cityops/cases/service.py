@@ -7,7 +7,7 @@ and queue events that the edge publishes after its commit.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -482,11 +482,13 @@ class Picture:
 
 @dataclass(frozen=True)
 class SystemNote:
-    """What the system records on a case (情况记录), with a picture as evidence or none."""
+    """What the system records on a case (情况记录), with a picture as evidence or none, and
+    what the step should remember beside the text (`data`)."""
 
     case_id: int
     text: str
     picture: Picture | None = None
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 def add_system_notes(
@@ -495,12 +497,12 @@ def add_system_notes(
     storage: BlobStorage,
     actor: Actor,
     notes: Sequence[SystemNote],
-) -> int:
+) -> list[CaseStep]:
     """Take a NOTE step for each note, in order, with its picture attached: what `act` and
     `add_attachment` would write one by one (the attachment, the step, the audit entry,
     the event), in a few statements whatever the number of notes. A note on a case that is
     gone or no longer open (closed meanwhile) is dropped, picture and all. The cases are
-    locked in the order of their ids. Returns how many notes were taken."""
+    locked in the order of their ids. Returns the steps taken, in order."""
     if not actor.is_system:
         raise ValueError("system notes are taken by the system")
     ids = sorted({n.case_id for n in notes})
@@ -531,7 +533,7 @@ def add_system_notes(
             session.add(row)
         taken.append((note, case, row))
     if not taken:
-        return 0
+        return []
     session.flush()  # the attachments' ids, for the steps that name them
     seqs = repository.last_seqs(session, {case.id for _, case, _ in taken})
     steps = []
@@ -539,7 +541,7 @@ def add_system_notes(
         seqs[case.id] = seq = seqs.get(case.id, 0) + 1
         state = State(case.state)
         step = _step(case, actor, Action.NOTE, state, state, env.now, seq=seq,
-                     stage_ends=False, note=note.text[:2000], data={},
+                     stage_ends=False, note=note.text[:2000], data=dict(note.data),
                      attachment_ids=[row.id] if row is not None else [])  # fmt: skip
         session.add(step)
         steps.append((case, step))
@@ -552,7 +554,7 @@ def add_system_notes(
         collect(session, CaseTransitioned(case.id, step.id, step.action, step.from_state,
                                           step.to_state, case.region_code, case.department_id,
                                           case.assignee_id))  # fmt: skip
-    return len(steps)
+    return [step for _, step in steps]
 
 
 ROLE_ORDER = ("shift_leader", "dispatcher", "call_taker", "inspector", "grid_worker",

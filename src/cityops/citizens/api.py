@@ -1,5 +1,6 @@
 """Open311 GeoReport v2 at `/open311/v2`: discovery, services and their definitions,
-requests in (form-encoded, with an API key) and out, tokens. Every path answers in JSON or
+requests in (form-encoded, with an API key) and out, tokens, and the widely used updates
+extension (mySociety's `servicerequestupdates`) both ways. Every path answers in JSON or
 XML: by its `.json`/`.xml` suffix as the specification writes them, else by the Accept
 header (JSON by default). Errors come in the specification's own format
 (`errors/error/code, description`), with the HTTP status.
@@ -19,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cityops.auth.service import Principal
 from cityops.bootstrap import Context
+from cityops.cases.models import CaseStep
 from cityops.cases.workflow import State
 from cityops.citizens import repository, service
 from cityops.citizens.models import CitizenService
@@ -204,15 +206,7 @@ async def post_request(request: Request, context: ContextDep, fmt: str | None = 
     fmt = _format(request, fmt)
     _jurisdiction(context, request)
     fields = await _fields(request)
-    key = str(fields.pop("api_key", None) or request.query_params.get("api_key") or "")
-    if not key:
-        raise Forbidden("api_key: required to submit a request")
-    try:
-        principal = context.api_keys.cached(key)
-        if principal is None:
-            principal = await run_in_threadpool(context.api_keys.get, context.read_sessions, key)
-    except Unauthorized:
-        raise Forbidden("api_key: not a valid key") from None
+    principal = await _principal(context, request, fields)
     form = form_to_request(fields)
     idempotency = request.headers.get("idempotency-key")
     taken = await run_in_threadpool(_submit, context, principal, form, idempotency)
@@ -222,6 +216,20 @@ async def post_request(request: Request, context: ContextDep, fmt: str | None = 
              "account_id": row.account_id}]  # fmt: skip
     return render(body, fmt, root="service_requests", item="request",
                   status=200 if taken.repeat else 201)  # fmt: skip
+
+
+async def _principal(context: Context, request: Request, fields: dict[str, Any]) -> Principal:
+    """The API key's principal: `api_key` of the form (taken out of it) or of the query."""
+    key = str(fields.pop("api_key", None) or request.query_params.get("api_key") or "")
+    if not key:
+        raise Forbidden("api_key: required to submit")
+    try:
+        principal = context.api_keys.cached(key)
+        if principal is None:
+            principal = await run_in_threadpool(context.api_keys.get, context.read_sessions, key)
+    except Unauthorized:
+        raise Forbidden("api_key: not a valid key") from None
+    return principal
 
 
 def _notice(taken: Taken) -> str:
@@ -371,3 +379,67 @@ def get_token(request: Request, context: ContextDep, name: str) -> Response:
         body = [{"service_request_id": str(row.case_id) if row.case_id else None,
                  "token": row.token}]  # fmt: skip
     return render(body, fmt, root="service_requests", item="request")
+
+
+# -- the updates extension ---------------------------------------------------------------
+
+
+@router.get("/servicerequestupdates", summary="Open311 updates extension: what happened")
+@router.get("/servicerequestupdates.{fmt}", include_in_schema=False)
+def get_updates(request: Request, context: ContextDep, fmt: str | None = None) -> Response:
+    """Changes of state of the requests (with the extension's richer statuses: `open`,
+    `investigating`, `action_scheduled`, `in_progress`, `fixed`, `no_further_action`) and
+    residents' follow-ups, oldest first, in `start_date`..`end_date` (the last 90 days by
+    default, at most 90 days)."""
+    fmt = _format(request, fmt)
+    _jurisdiction(context, request)
+    params = request.query_params
+    start = _when(params.get("start_date"), "start_date")
+    end = _when(params.get("end_date"), "end_date")
+    zone = ZoneInfo(context.settings.timezone)
+    with context.read_sessions() as session:
+        updates = service.find_updates(session, start, end, context.clock.now())
+        body = [{
+            "update_id": str(u.step.id), "service_request_id": str(u.case.id),
+            "status": service.update_status(u), "description": service.update_description(u),
+            "media_url": u.step.data.get("media_url") or "",
+            "updated_datetime": _w3c(u.step.at, zone),
+        } for u in updates]  # fmt: skip
+    return render(body, fmt, root="service_request_updates", item="request_update")
+
+
+@router.post("/servicerequestupdates", summary="Open311 updates extension: a follow-up")
+@router.post("/servicerequestupdates.{fmt}", include_in_schema=False)
+async def post_update(request: Request, context: ContextDep, fmt: str | None = None) -> Response:
+    """A resident's follow-up on a request (`service_request_id`, the client's `update_id`,
+    `status`, `updated_datetime`, `description`, `media_url`...), with `api_key`: noted on
+    the case, where the centre sees it at once. A closed request takes none (400: submit a
+    new request). Sent again with the same `update_id`, it is answered with the first."""
+    fmt = _format(request, fmt)
+    _jurisdiction(context, request)
+    fields = await _fields(request)
+    principal = await _principal(context, request, fields)
+    form = {k: v for k, v in fields.items() if k != "jurisdiction_id" and v not in ("", None)}
+    step, repeat = await run_in_threadpool(_post_update, context, principal, form)
+    body = [{"update_id": str(step.id)}]
+    return render(body, fmt, root="service_request_updates", item="request_update",
+                  status=200 if repeat else 201)  # fmt: skip
+
+
+def _post_update(
+    context: Context, principal: Principal, form: dict[str, Any]
+) -> tuple[CaseStep, bool]:
+    for attempt in range(ATTEMPTS):
+        uow = context.unit_of_work()
+        try:
+            env = context.case_env(uow.session, context.clock.now())
+            taken = service.post_update(uow.session, env, context.storage, principal, form)
+            uow.commit()
+            return taken
+        except Exception as exc:
+            uow.rollback()
+            if attempt == ATTEMPTS - 1 or not is_retryable(exc):
+                raise
+        finally:
+            uow.close()
+    raise AssertionError("unreachable")

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from cityops.cases.models import Case
+from cityops.cases.models import Case, CaseStep
+from cityops.cases.workflow import Action
 from cityops.citizens.models import CitizenRequest, CitizenService
 from cityops.ingest.models import SourceEvent
 from cityops.org.models import Department
@@ -107,3 +108,37 @@ def _photos(session: Session, case_ids: list[int]) -> dict[int, str]:
             if case_id is not None and url is not None:
                 found.setdefault(case_id, url)
     return found
+
+
+def resident_updates(session: Session, case_id: int) -> list[CaseStep]:
+    """The residents' notes on a case (follow-ups through the updates extension)."""
+    steps = session.scalars(
+        select(CaseStep).where(CaseStep.case_id == case_id, CaseStep.action == Action.NOTE.value)
+    )
+    return [s for s in steps if s.data.get("public")]
+
+
+def steps_between(
+    session: Session, classes: set[str], start: datetime, end: datetime, *, limit: int
+) -> list[tuple[CaseStep, Case]]:
+    """Steps that changed a case's state, and notes, of cases of `classes`, taken in
+    [start, end], oldest first."""
+    if not classes:
+        return []
+    rows = session.execute(
+        select(CaseStep, Case)
+        .join(Case, Case.id == CaseStep.case_id)
+        .where(
+            Case.class_code.in_(sorted(classes)),
+            CaseStep.at >= start,
+            CaseStep.at <= end,
+            or_(
+                CaseStep.from_state.is_(None),
+                CaseStep.from_state != CaseStep.to_state,
+                CaseStep.action == Action.NOTE.value,
+            ),
+        )
+        .order_by(CaseStep.at, CaseStep.id)
+        .limit(limit)
+    )
+    return [(step, case) for step, case in rows]

@@ -57,3 +57,35 @@ def form_to_request(form: dict[str, Any]) -> dict[str, Any]:
     if attributes:
         out["attributes"] = attributes
     return out
+
+
+# The statuses of mySociety's Open311 extension, as a client sends them (upper case).
+EXTENDED_STATUSES = ("OPEN", "CLOSED", "FIXED", "IN_PROGRESS", "ACTION_SCHEDULED",
+                     "INVESTIGATING", "DUPLICATE", "NOT_COUNCILS_RESPONSIBILITY",
+                     "NO_FURTHER_ACTION", "INTERNAL_REFERRAL", "REOPEN", "FOR_TRIAGE")  # fmt: skip
+
+
+class UpdateIn(Schema):
+    """`POST servicerequestupdates` (the GeoReport v2 updates extension): a resident's
+    follow-up on a request, with the client's own id for it."""
+
+    service_request_id: str = Field(pattern=r"^\d{1,12}$")
+    update_id: str = Field(min_length=1, max_length=80)
+    status: str = Field(pattern="^(" + "|".join(EXTENDED_STATUSES) + ")$")
+    updated_datetime: str = Field(min_length=10, max_length=40)
+    description: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+    media_url: HttpUrl | None = None
+    service_code: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=120)
+    phone: str | None = Field(default=None, max_length=30)
+    first_name: str | None = Field(default=None, max_length=60)
+    last_name: str | None = Field(default=None, max_length=60)
+    title: str | None = Field(default=None, max_length=20)
+    account_id: str | None = Field(default=None, max_length=80)
+    public_anonymity_required: str | None = None
+    email_alerts_requested: str | None = None
+
+    @field_validator("description", mode="after")
+    @classmethod
+    def _plain_text(cls, value: str) -> str:
+        return "".join(c for c in value if c in "\n\t" or c.isprintable()).strip()

@@ -20,14 +20,16 @@ from sqlalchemy.orm import Session
 
 from cityops.auth.service import Principal
 from cityops.cases.intake import IntakeEnv
-from cityops.cases.models import Case
-from cityops.cases.workflow import TERMINAL_STATES, State
+from cityops.cases.models import Case, CaseStep
+from cityops.cases.service import CaseEnv, SystemNote, add_system_notes
+from cityops.cases.workflow import SYSTEM, TERMINAL_STATES, Action, Actor, State
 from cityops.catalog.models import CaseClass
 from cityops.citizens import repository
 from cityops.citizens.models import CitizenRequest, CitizenService
-from cityops.citizens.schemas import RequestIn
+from cityops.citizens.schemas import RequestIn, UpdateIn
 from cityops.errors import FieldProblem, Forbidden, ImportFailed, ImportProblem, Invalid, NotFound
 from cityops.ingest.service import ingest_events, validation_problems
+from cityops.kit.storage import BlobStorage
 
 SEED = Path(__file__).parent / "seed" / "services.csv"
 # GET requests: the range a query may span, and the most requests one answer holds.
@@ -49,6 +51,25 @@ STATE_NOTES = {
     State.EVALUATED: "已办结并完成评价。",
     State.CANCELLED: "经核实不属于受理范围或问题不存在，已作废。",
 }
+
+# The extension's richer statuses (mySociety's), by state: what GET servicerequestupdates
+# says of a request; GET requests keeps to the specification's open and closed.
+EXTENDED_STATUS = {
+    State.REPORTED: "open",
+    State.VERIFYING: "investigating",
+    State.ACCEPTED: "action_scheduled",
+    State.FILED: "action_scheduled",
+    State.HANDLING: "in_progress",
+    State.DEFERRED: "action_scheduled",
+    State.HANDLED: "in_progress",
+    State.CHECKING: "in_progress",
+    State.CHECKED: "fixed",
+    State.CLOSED: "fixed",
+    State.EVALUATED: "fixed",
+    State.CANCELLED: "no_further_action",
+}
+# Who a resident's follow-up is noted by on the case.
+RESIDENT = Actor(id=None, name="市民", roles=frozenset({SYSTEM}), rule="open311-update")
 
 # Personal data a resident may type into a description, masked wherever it is shown to
 # the public: mainland mobile numbers, landlines and resident ID numbers.
@@ -302,3 +323,87 @@ def find_requests(session: Session, query: RequestQuery, now: datetime) -> list[
         states = [s.value for s in State if (s in TERMINAL_STATES) == closed]
     return repository.cases_for_residents(session, wanted, start=start, end=end, states=states,
                                           limit=MAX_REQUESTS)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Update:
+    """A step of a case residents are told of: a change of state, or a resident's note."""
+
+    step: CaseStep
+    case: Case
+
+
+def post_update(
+    session: Session,
+    env: CaseEnv,
+    storage: BlobStorage,
+    principal: Principal,
+    form: dict[str, Any],
+) -> tuple[CaseStep, bool]:
+    """A resident's follow-up on a request (the updates extension), noted on the case for
+    the centre to read; its step and whether it repeated one sent before (the client's
+    `update_id` from the same key)."""
+    try:
+        sent = UpdateIn.model_validate(form)
+    except ValidationError as exc:
+        problems = [FieldProblem(p["path"], p["message"]) for p in validation_problems(exc)]
+        raise Invalid(_summary(problems), errors=problems) from None
+    if not _is_datetime(sent.updated_datetime):
+        raise Invalid("updated_datetime: a W3C date and time",
+                      errors=[FieldProblem("updated_datetime", "a W3C date and time")])  # fmt: skip
+    case_id = int(sent.service_request_id)
+    public = {s.class_code for s in repository.active_services(session)}
+    case = session.get(Case, case_id)
+    if case is None or case.class_code not in public:
+        raise NotFound(f"no request {case_id}")
+    for step in repository.resident_updates(session, case_id):
+        if (step.data.get("client_update_id"), step.data.get("api_key_id")) == (
+            sent.update_id, principal.api_key_id,
+        ):  # fmt: skip
+            return step, True
+    if is_closed(case):
+        raise Invalid(
+            f"service_request_id: request {case_id} is closed; submit a new request",
+            errors=[FieldProblem("service_request_id", "closed: submit a new request")],
+        )
+    media = str(sent.media_url) if sent.media_url else None
+    text = f"市民补充：{sent.description}" + (f"（照片：{media}）" if media else "")
+    data = {"public": True, "channel": "open311", "client_update_id": sent.update_id,
+            "api_key_id": principal.api_key_id, "status": sent.status.lower(),
+            "media_url": media}  # fmt: skip
+    (step,) = add_system_notes(session, env, storage, RESIDENT,
+                               [SystemNote(case_id, text, data=data)])  # fmt: skip
+    return step, False
+
+
+def find_updates(
+    session: Session, start: datetime | None, end: datetime | None, now: datetime
+) -> list[Update]:
+    """The changes of state of the cases residents may follow, and residents' notes on
+    them, in [start, end] (the last 90 days by default, at most 90 days), oldest first."""
+    end = end or (start + MAX_RANGE if start else now)
+    start = start or end - MAX_RANGE
+    if end < start:
+        raise Invalid("end_date is before start_date",
+                      errors=[FieldProblem("end_date", "before start_date")])  # fmt: skip
+    if end - start > MAX_RANGE:
+        raise Invalid(
+            "start_date and end_date may not span more than 90 days",
+            errors=[FieldProblem("start_date", "more than 90 days before end_date")],
+        )
+    classes = {s.class_code for s in repository.active_services(session)}
+    rows = repository.steps_between(session, classes, start, end, limit=MAX_REQUESTS)
+    return [Update(step, case) for step, case in rows
+            if step.from_state != step.to_state or step.data.get("public")]  # fmt: skip
+
+
+def update_status(update: Update) -> str:
+    return EXTENDED_STATUS[State(update.step.to_state)]
+
+
+def update_description(update: Update) -> str:
+    """What residents read of a step: the state's plain words, or a resident's note."""
+    step = update.step
+    if step.action == Action.NOTE.value:
+        return mask_personal(step.note)
+    return STATE_NOTES[State(step.to_state)]
