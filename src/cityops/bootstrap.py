@@ -18,6 +18,8 @@ from cityops.auth.service import ApiKeyCache
 from cityops.cases.intake import IntakeEnv
 from cityops.cases.service import CaseEnv
 from cityops.catalog.service import CatalogSnapshot, load_snapshot
+from cityops.citizens.classify import Classifier
+from cityops.citizens.service import load_classifier
 from cityops.config import Settings
 from cityops.db import make_engine, make_sessionmaker, read_only
 from cityops.geo.index import GridIndex
@@ -45,6 +47,7 @@ T = TypeVar("T")
 # Each process keeps it in memory and reloads it when this process changed it, or at
 # the latest after this many seconds when another process may have.
 REFERENCE_TTL_SECONDS = 30.0
+CLASSIFIER_TTL_SECONDS = 600.0
 
 
 class ReferenceCache(Generic[T]):
@@ -91,6 +94,7 @@ class Context:
     committer: GroupCommitter = field(init=False)
     readings: ReadingsWriter = field(init=False)
     detections: DetectionsWriter = field(init=False)
+    classifier: ReferenceCache[Classifier] = field(init=False)
     api_keys: ApiKeyCache = field(init=False)
     hub: LocalHub = field(init=False)
     publisher: FramePublisher = field(init=False)
@@ -111,6 +115,9 @@ class Context:
         self.api_keys = ApiKeyCache()
         self.grids = ReferenceCache(load_grid_index)
         self.catalog = ReferenceCache(load_snapshot)
+        # Rebuilt now and then, as closed cases teach it (a build takes a fraction of a
+        # second), and when the catalog or the services change in this process.
+        self.classifier = ReferenceCache(load_classifier, ttl=CLASSIFIER_TTL_SECONDS)
         self.calendar = ReferenceCache(lambda s: load_calendar(s, self.settings))
         self.hub = make_hub(self.settings)
         self.publisher = FramePublisher(self.hub, lambda s: self.case_env(s, self.clock.now()))
@@ -201,7 +208,7 @@ class Context:
     def invalidate_reference(self) -> None:
         """Forget the cached grids, catalog, calendar and device registry (after an import
         or an edit)."""
-        for cache in (self.grids, self.catalog, self.calendar, self.sensors):
+        for cache in (self.grids, self.catalog, self.calendar, self.sensors, self.classifier):
             cache.invalidate()
 
 

@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     district_code: str = Field(
         default="500103", description="GB/T 2260 code of the district this centre runs"
     )
+    classify_auto_confidence: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="A report whose likeliest class is at least this sure is routed without a "
+        "person reading it first; below it the call-taker chooses among the top three",
+    )
     open311_contact: str = Field(
         default="城市运行和治理中心 12345",
         description="Who Open311 clients contact about this endpoint (discovery's contact)",

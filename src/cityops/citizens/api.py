@@ -24,10 +24,10 @@ from cityops.cases.models import CaseStep
 from cityops.cases.workflow import State
 from cityops.citizens import repository, service
 from cityops.citizens.models import CitizenService
-from cityops.citizens.schemas import form_to_request
+from cityops.citizens.schemas import ClassifyIn, ClassifyRead, SuggestionRead, form_to_request
 from cityops.citizens.service import STATE_NOTES, RequestQuery, Taken, mask_personal
 from cityops.db import is_retryable
-from cityops.deps import ContextDep
+from cityops.deps import ContextDep, PrincipalDep
 from cityops.errors import BadRequest, DomainError, Forbidden, NotFound, Unauthorized
 
 ROOT = "/open311/v2"
@@ -37,6 +37,10 @@ CHANGESET = "2026-11-25T00:00:00+08:00"  # when what this endpoint offers last c
 ATTEMPTS = 3
 
 router = APIRouter(prefix=ROOT, tags=["open311"])
+# The centre's own endpoints for residents' reports, under /api/v1.
+staff = APIRouter(prefix="/citizens", tags=["citizens"])
+# Who may ask what a text is about: the centre's staff who take reports, and apps (keys).
+CLASSIFY_ROLES = ("call_taker", "shift_leader", "dispatcher")
 
 
 # -- formats ------------------------------------------------------------------------------
@@ -443,3 +447,25 @@ def _post_update(
         finally:
             uow.close()
     raise AssertionError("unreachable")
+
+
+# -- classification ----------------------------------------------------------------------
+
+
+@staff.post("/classify", response_model=ClassifyRead,
+            summary="The likeliest case classes of a report's text")  # fmt: skip
+def classify(body: ClassifyIn, context: ContextDep, principal: PrincipalDep) -> ClassifyRead:
+    """Top three classes with a confidence each; `automatic` when the first reaches
+    `CITYOPS_CLASSIFY_AUTO_CONFIDENCE`. For the call-taker's intake and residents' apps."""
+    if principal.api_key_id is None and not principal.has_role(*CLASSIFY_ROLES, "admin"):
+        raise Forbidden(f"this needs one of the roles: {', '.join(CLASSIFY_ROLES)}")
+    with context.read_sessions() as session:
+        classifier = context.classifier.get(session)
+    suggestions = classifier.suggest(body.text, k=3)
+    threshold = context.settings.classify_auto_confidence
+    return ClassifyRead(
+        suggestions=[SuggestionRead(class_code=s.class_code, name=s.name,
+                                    confidence=round(s.confidence, 4)) for s in suggestions],
+        automatic=bool(suggestions) and suggestions[0].confidence >= threshold,
+        threshold=threshold,
+    )  # fmt: skip

@@ -142,3 +142,27 @@ def steps_between(
         .limit(limit)
     )
     return [(step, case) for step, case in rows]
+
+
+def closed_case_texts(session: Session, *, per_class: int) -> list[tuple[str, str]]:
+    """(class, description) of the most recent closed cases, at most `per_class` a class;
+    only those reported by people (a camera's or a sensor's words teach nothing of how
+    residents write)."""
+    rows = session.execute(
+        select(Case.class_code, Case.description)
+        .where(
+            Case.state.in_(["closed", "evaluated"]),
+            Case.class_code.is_not(None),
+            Case.source_kind.in_(["citizen", "hotline", "inspector", "grid_worker"]),
+        )
+        .order_by(Case.closed_at.desc())
+        .limit(per_class * 200)
+    )
+    taken: dict[str, int] = {}
+    texts = []
+    for code, description in rows:
+        if code is None or not description or taken.get(code, 0) >= per_class:
+            continue
+        taken[code] = taken.get(code, 0) + 1
+        texts.append((code, description))
+    return texts

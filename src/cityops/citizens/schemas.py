@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, HttpUrl, field_validator
 
-from cityops.kit.schemas import Schema
+from cityops.kit.schemas import ReadSchema, Schema
 
 MAX_DESCRIPTION = 4000
 
@@ -89,3 +89,22 @@ class UpdateIn(Schema):
     @classmethod
     def _plain_text(cls, value: str) -> str:
         return "".join(c for c in value if c in "\n\t" or c.isprintable()).strip()
+
+
+class ClassifyIn(Schema):
+    text: str = Field(min_length=1, max_length=MAX_DESCRIPTION, description="What was reported")
+
+
+class SuggestionRead(ReadSchema):
+    class_code: str
+    name: str
+    confidence: float = Field(description="0-1: how sure the classifier is")
+
+
+class ClassifyRead(ReadSchema):
+    """The likeliest classes, likeliest first; `automatic` when the first is sure enough
+    to route the report without a person reading it first (the configured confidence)."""
+
+    suggestions: list[SuggestionRead]
+    automatic: bool
+    threshold: float

@@ -25,6 +25,7 @@ from cityops.cases.service import CaseEnv, SystemNote, add_system_notes
 from cityops.cases.workflow import SYSTEM, TERMINAL_STATES, Action, Actor, State
 from cityops.catalog.models import CaseClass
 from cityops.citizens import repository
+from cityops.citizens.classify import Classifier, KnownClass, build, vocabulary
 from cityops.citizens.models import CitizenRequest, CitizenService
 from cityops.citizens.schemas import RequestIn, UpdateIn
 from cityops.errors import FieldProblem, Forbidden, ImportFailed, ImportProblem, Invalid, NotFound
@@ -407,3 +408,23 @@ def update_description(update: Update) -> str:
     if step.action == Action.NOTE.value:
         return mask_personal(step.note)
     return STATE_NOTES[State(step.to_state)]
+
+
+# The most recent closed cases of a class that teach the classifier its residents' words.
+CASES_PER_CLASS = 200
+
+
+def load_classifier(session: Session) -> Classifier:
+    """The classifier of the catalog's active classes, from their entries, the shipped
+    vocabulary, the active services and the descriptions of recently closed cases."""
+    from cityops.catalog.models import MajorClass
+
+    majors = {(m.family, m.code): m.name for m in session.scalars(select(MajorClass))}
+    classes = [
+        KnownClass(c.code, c.name, majors.get((c.family, c.major_code), ""), c.filing_condition)
+        for c in session.scalars(select(CaseClass).where(CaseClass.active.is_(True)))
+    ]
+    services = [(s.class_code, f"{s.name} {s.description} {' '.join(s.keywords)}")
+                for s in repository.active_services(session)]  # fmt: skip
+    cases = repository.closed_case_texts(session, per_class=CASES_PER_CLASS)
+    return build(classes, vocabulary(), services, cases)
