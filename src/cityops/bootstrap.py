@@ -21,7 +21,7 @@ from cityops.catalog.service import CatalogSnapshot, load_snapshot
 from cityops.citizens.classify import Classifier
 from cityops.citizens.service import load_classifier
 from cityops.config import Settings
-from cityops.db import make_engine, make_sessionmaker, read_only
+from cityops.db import is_retryable, make_engine, make_sessionmaker, read_only
 from cityops.geo.index import GridIndex
 from cityops.kit.bus import MessageBus, UnitOfWork
 from cityops.kit.clock import Clock, SystemClock
@@ -160,6 +160,23 @@ class Context:
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         factory = self.read_sessions if read_only else self.sessions
         return UnitOfWork(factory(), self.bus)
+
+    def in_transaction(self, work: Callable[[Session], T], attempts: int = 3) -> T:
+        """`work` in a transaction of its own, committed (its events published after); run
+        again when it lost a race to another writer (`db.is_retryable`)."""
+        for attempt in range(attempts):
+            uow = self.unit_of_work()
+            try:
+                result = work(uow.session)
+                uow.commit()
+                return result
+            except Exception as exc:
+                uow.rollback()
+                if attempt == attempts - 1 or not is_retryable(exc):
+                    raise
+            finally:
+                uow.close()
+        raise AssertionError("unreachable")
 
     def intake_env(self, session: Session, now: datetime) -> IntakeEnv:
         """The reference data intake reads, from this process's caches."""
