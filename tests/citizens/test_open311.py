@@ -221,3 +221,32 @@ def test_bad_queries_are_400_naming_the_parameter(
     r = client.get(f"{ROOT}/requests.json", params=params)
     assert r.status_code == 400, r.text
     assert any(field in e["description"] for e in r.json())
+
+
+def test_the_centre_sees_who_reported_in_full_only_where_it_calls_residents_back(
+    client: TestClient, login: Any, open311_key: str
+) -> None:
+    contact = {"phone": "13800138000", "email": "liming@example.com", "first_name": "李明"}
+    (answer,) = submit(client, open311_key, description="垃圾堆，我电话13800138000",
+                       **contact).json()  # fmt: skip
+    case_id = answer["service_request_id"]
+
+    def seen(username: str) -> Any:
+        r = client.get(f"/api/v1/citizens/requests?case_id={case_id}", headers=login(username))
+        assert r.status_code == 200, r.text
+        (request,) = r.json()
+        return request
+
+    full = seen("call_taker")
+    assert full["contact"] == {"first_name": "李明", "last_name": None,
+                               "email": "liming@example.com", "phone": "13800138000",
+                               "masked": False}  # fmt: skip
+    assert "13800138000" in full["description"]
+    masked = seen("dispatcher")
+    assert masked["contact"] == {"first_name": "李*", "last_name": None,
+                                 "email": "l*****@example.com", "phone": "138****8000",
+                                 "masked": True}  # fmt: skip
+    assert "13800138000" not in masked["description"]
+    # someone who may not see the case is told nothing of it
+    r = client.get(f"/api/v1/citizens/requests?case_id={case_id}", headers=login("handler"))
+    assert r.status_code == 404

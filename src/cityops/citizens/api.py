@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from cityops.auth.service import Principal
@@ -23,18 +24,23 @@ from cityops.bootstrap import Context
 from cityops.cases.models import CaseStep
 from cityops.cases.workflow import State
 from cityops.citizens import repository, service
-from cityops.citizens.models import CitizenService
-from cityops.citizens.schemas import ClassifyIn, ClassifyRead, SuggestionRead, form_to_request
+from cityops.citizens.models import CitizenRequest, CitizenService
+from cityops.citizens.schemas import (
+    CitizenRequestRead,
+    ClassifyIn,
+    ClassifyRead,
+    ContactRead,
+    SuggestionRead,
+    form_to_request,
+)
 from cityops.citizens.service import STATE_NOTES, RequestQuery, Taken, mask_personal
-from cityops.db import is_retryable
-from cityops.deps import ContextDep, PrincipalDep
+from cityops.deps import ContextDep, PersonDep, PrincipalDep
 from cityops.errors import BadRequest, DomainError, Forbidden, NotFound, Unauthorized
 
 ROOT = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = ("json", "xml")
 CHANGESET = "2026-11-25T00:00:00+08:00"  # when what this endpoint offers last changed
-ATTEMPTS = 3
 
 router = APIRouter(prefix=ROOT, tags=["open311"])
 # The centre's own endpoints for residents' reports, under /api/v1.
@@ -263,21 +269,12 @@ async def _fields(request: Request) -> dict[str, Any]:
 
 def _submit(context: Context, principal: Principal, form: dict[str, Any],
             idempotency: str | None) -> Taken:  # fmt: skip
-    for attempt in range(ATTEMPTS):
-        uow = context.unit_of_work()
-        try:
-            env = context.intake_env(uow.session, context.clock.now())
-            taken = service.submit_request(uow.session, env, principal, form, channel="open311",
-                                           idempotency_key=idempotency)  # fmt: skip
-            uow.commit()
-            return taken
-        except Exception as exc:
-            uow.rollback()
-            if attempt == ATTEMPTS - 1 or not is_retryable(exc):
-                raise
-        finally:
-            uow.close()
-    raise AssertionError("unreachable")
+    def work(session: Session) -> Taken:
+        env = context.intake_env(session, context.clock.now())
+        return service.submit_request(session, env, principal, form, channel="open311",
+                                      idempotency_key=idempotency)  # fmt: skip
+
+    return context.in_transaction(work)
 
 
 def _request_entry(found: repository.Found, zone: ZoneInfo) -> dict[str, Any]:
@@ -433,20 +430,11 @@ async def post_update(request: Request, context: ContextDep, fmt: str | None = N
 def _post_update(
     context: Context, principal: Principal, form: dict[str, Any]
 ) -> tuple[CaseStep, bool]:
-    for attempt in range(ATTEMPTS):
-        uow = context.unit_of_work()
-        try:
-            env = context.case_env(uow.session, context.clock.now())
-            taken = service.post_update(uow.session, env, context.storage, principal, form)
-            uow.commit()
-            return taken
-        except Exception as exc:
-            uow.rollback()
-            if attempt == ATTEMPTS - 1 or not is_retryable(exc):
-                raise
-        finally:
-            uow.close()
-    raise AssertionError("unreachable")
+    def work(session: Session) -> tuple[CaseStep, bool]:
+        env = context.case_env(session, context.clock.now())
+        return service.post_update(session, env, context.storage, principal, form)
+
+    return context.in_transaction(work)
 
 
 # -- classification ----------------------------------------------------------------------
@@ -468,4 +456,38 @@ def classify(body: ClassifyIn, context: ContextDep, principal: PrincipalDep) -> 
                                     confidence=round(s.confidence, 4)) for s in suggestions],
         automatic=bool(suggestions) and suggestions[0].confidence >= threshold,
         threshold=threshold,
+    )  # fmt: skip
+
+
+# -- residents' requests for the centre --------------------------------------------------
+
+
+@staff.get("/requests", response_model=list[CitizenRequestRead],
+           summary="The residents' requests a case stands for")  # fmt: skip
+def requests_of_case(
+    case_id: int, context: ContextDep, caller: PersonDep
+) -> list[CitizenRequestRead]:
+    """Each with its contact: in full for call-takers, shift leaders and admins (who call
+    residents back), masked for everyone else who may see the case."""
+    actor = caller.actor
+    full = service.sees_contacts(actor)
+    with context.read_sessions() as session:
+        rows = service.requests_of_case(session, actor, case_id)
+        return [_request_read(r, full) for r in rows]
+
+
+def _request_read(row: CitizenRequest, full: bool) -> CitizenRequestRead:
+    contact = ContactRead(
+        first_name=row.first_name if full else service.mask_name(row.first_name),
+        last_name=row.last_name if full else service.mask_name(row.last_name),
+        email=row.email if full else service.mask_email(row.email),
+        phone=row.phone if full else service.mask_phone(row.phone),
+        masked=not full,
+    )
+    return CitizenRequestRead(
+        id=row.id, token=row.token, channel=row.channel, service_code=row.service_code,
+        case_id=row.case_id,
+        description=row.description if full else mask_personal(row.description),
+        lon=row.lon, lat=row.lat, address_string=row.address_string, media_url=row.media_url,
+        attributes=row.attributes, requested_at=row.requested_at, contact=contact,
     )  # fmt: skip

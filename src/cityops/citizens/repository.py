@@ -166,3 +166,10 @@ def closed_case_texts(session: Session, *, per_class: int) -> list[tuple[str, st
         taken[code] = taken.get(code, 0) + 1
         texts.append((code, description))
     return texts
+
+
+def requests_of_case(session: Session, case_id: int) -> list[CitizenRequest]:
+    return list(session.scalars(
+        select(CitizenRequest).where(CitizenRequest.case_id == case_id)
+        .order_by(CitizenRequest.id)
+    ))  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field, HttpUrl, field_validator
@@ -108,3 +109,31 @@ class ClassifyRead(ReadSchema):
     suggestions: list[SuggestionRead]
     automatic: bool
     threshold: float
+
+
+class ContactRead(ReadSchema):
+    """Who reported: in full for the roles that call residents back, masked for others."""
+
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    masked: bool
+
+
+class CitizenRequestRead(ReadSchema):
+    """A resident's request as it came, for the centre's staff."""
+
+    id: int
+    token: str
+    channel: str
+    service_code: str
+    case_id: int | None
+    description: str
+    lon: float
+    lat: float
+    address_string: str | None
+    media_url: str | None
+    attributes: dict[str, Any]
+    requested_at: datetime
+    contact: ContactRead

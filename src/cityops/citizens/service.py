@@ -428,3 +428,40 @@ def load_classifier(session: Session) -> Classifier:
                 for s in repository.active_services(session)]  # fmt: skip
     cases = repository.closed_case_texts(session, per_class=CASES_PER_CLASS)
     return build(classes, vocabulary(), services, cases)
+
+
+# Who sees residents' contact details in full: those who call them back (回访).
+CONTACT_ROLES = frozenset({"call_taker", "shift_leader", "admin"})
+
+
+def sees_contacts(actor: Actor) -> bool:
+    return bool(actor.roles & CONTACT_ROLES)
+
+
+def mask_name(name: str | None) -> str | None:
+    """李明 → 李*, 欧阳娜娜 → 欧***: the first character kept."""
+    return name[:1] + "*" * (len(name) - 1) if name else name
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """13800138000 → 138****8000."""
+    if not phone:
+        return phone
+    digits = len(phone)
+    return phone[:3] + "*" * max(0, digits - 7) + phone[-4:] if digits > 7 else "*" * digits
+
+
+def mask_email(email: str | None) -> str | None:
+    """li.ming@example.com → l******@example.com."""
+    if not email or "@" not in email:
+        return email
+    user, _, domain = email.partition("@")
+    return user[:1] + "*" * (len(user) - 1) + "@" + domain
+
+
+def requests_of_case(session: Session, actor: Actor, case_id: int) -> list[CitizenRequest]:
+    """The residents' requests a case stands for, if `actor` may see the case."""
+    from cityops.cases.service import get_visible
+
+    get_visible(session, actor, case_id)
+    return repository.requests_of_case(session, case_id)
