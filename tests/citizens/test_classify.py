@@ -7,9 +7,14 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+from tests.factories import EPOCH, GRID_A, inside
 
+from cityops.cases.models import Case
 from cityops.citizens.classify import Classifier, KnownClass, build, catalog_classes, vocabulary
+from cityops.citizens.service import load_classifier
 
 DATA = Path(__file__).parent / "data" / "reports.csv"
 SERVICES = Path(__file__).parents[2] / "src" / "cityops" / "citizens" / "seed" / "services.csv"
@@ -107,3 +112,29 @@ def test_the_held_out_reports_are_classified_at_least_as_well_as_when_measured()
         top3 += r["class_code"] in codes
     assert top1 / len(reports) >= TOP1_FLOOR, f"top-1 {top1 / len(reports):.3f}"
     assert top3 / len(reports) >= TOP3_FLOOR, f"top-3 {top3 / len(reports):.3f}"
+
+
+@pytest.mark.usefixtures("district")
+def test_the_centre_s_closed_cases_teach_it_but_not_a_camera_s(session: Session) -> None:
+    text = "好多卖水果的三轮车"
+
+    def confidence_of(code: str) -> float:
+        found = load_classifier(session).suggest(text, k=3)
+        return next((s.confidence for s in found if s.class_code == code), 0.0)
+
+    before = confidence_of("E0502")
+
+    def closed(code: str, kind: str, description: str) -> Case:
+        lon, lat = inside(GRID_A)
+        return Case(class_code=code, family="event", urgency="normal", state="closed",
+                    description=description, lon=lon, lat=lat, region_code=GRID_A,
+                    source_kind=kind, source=kind, created_at=EPOCH, reported_at=EPOCH,
+                    stage_started_at=EPOCH, updated_at=EPOCH, closed_at=EPOCH)  # fmt: skip
+
+    # a camera's words teach nothing of how residents write
+    session.add_all([closed("E0102", "camera", "卖水果的三轮车") for _ in range(3)])
+    session.flush()
+    assert confidence_of("E0102") < 0.5
+    session.add_all([closed("E0502", "hotline", "人行道上卖水果的三轮车占道") for _ in range(3)])
+    session.flush()
+    assert confidence_of("E0502") > max(before, 0.5)
