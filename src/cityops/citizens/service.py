@@ -277,6 +277,24 @@ def is_closed(case: Case) -> bool:
     return State(case.state) in TERMINAL_STATES
 
 
+def date_range(
+    start: datetime | None, end: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """`start_date`..`end_date` as Open311 reads them: the 90 days before the end (now by
+    default) or after the start, and never more than 90 days."""
+    end = end or (start + MAX_RANGE if start else now)
+    start = start or end - MAX_RANGE
+    if end < start:
+        raise Invalid("end_date is before start_date",
+                      errors=[FieldProblem("end_date", "before start_date")])  # fmt: skip
+    if end - start > MAX_RANGE:
+        raise Invalid(
+            "start_date and end_date may not span more than 90 days",
+            errors=[FieldProblem("start_date", "more than 90 days before end_date")],
+        )
+    return start, end
+
+
 @dataclass(frozen=True)
 class RequestQuery:
     """GET requests: ids (which override the rest), services, a range, statuses."""
@@ -304,16 +322,7 @@ def find_requests(session: Session, query: RequestQuery, now: datetime) -> list[
                       errors=[FieldProblem("service_code", "unknown service")])  # fmt: skip
     wanted = {s.class_code: s for s in services if s.code in query.service_codes} if (
         query.service_codes) else by_class  # fmt: skip
-    end = query.end or (query.start + MAX_RANGE if query.start else now)
-    start = query.start or end - MAX_RANGE
-    if end < start:
-        raise Invalid("end_date is before start_date",
-                      errors=[FieldProblem("end_date", "before start_date")])  # fmt: skip
-    if end - start > MAX_RANGE:
-        raise Invalid(
-            "start_date and end_date may not span more than 90 days",
-            errors=[FieldProblem("start_date", "more than 90 days before end_date")],
-        )
+    start, end = date_range(query.start, query.end, now)
     bad = [s for s in query.statuses if s not in ("open", "closed")]
     if bad:
         raise Invalid(f"status: {', '.join(bad)} (open or closed)",
@@ -382,16 +391,7 @@ def find_updates(
 ) -> list[Update]:
     """The changes of state of the cases residents may follow, and residents' notes on
     them, in [start, end] (the last 90 days by default, at most 90 days), oldest first."""
-    end = end or (start + MAX_RANGE if start else now)
-    start = start or end - MAX_RANGE
-    if end < start:
-        raise Invalid("end_date is before start_date",
-                      errors=[FieldProblem("end_date", "before start_date")])  # fmt: skip
-    if end - start > MAX_RANGE:
-        raise Invalid(
-            "start_date and end_date may not span more than 90 days",
-            errors=[FieldProblem("start_date", "more than 90 days before end_date")],
-        )
+    start, end = date_range(start, end, now)
     classes = {s.class_code for s in repository.active_services(session)}
     rows = repository.steps_between(session, classes, start, end, limit=MAX_REQUESTS)
     return [Update(step, case) for step, case in rows
