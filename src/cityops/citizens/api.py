@@ -156,6 +156,14 @@ def discovery(request: Request, context: ContextDep, fmt: str | None = None) -> 
     return render(body, fmt, root="discovery")
 
 
+def _named(request: Request, context: Context, name: str) -> tuple[str, str]:
+    """A path's last part (`E0102.json`, `17`, a token) as its name and the format to
+    answer in; another district's `jurisdiction_id` is a 404."""
+    stem, suffix = _split(name)
+    _jurisdiction(context, request)
+    return stem, wanted_format(request, suffix)
+
+
 def _format(request: Request, fmt: str | None) -> str:
     if fmt is not None and fmt not in FORMATS:
         raise NotFound(f"format {fmt!r}: json or xml")
@@ -182,9 +190,7 @@ def services(request: Request, context: ContextDep, fmt: str | None = None) -> R
 
 @router.get("/services/{name}", summary="Open311 service definition (its attributes)")
 def service_definition(request: Request, context: ContextDep, name: str) -> Response:
-    code, suffix = _split(name)
-    fmt = wanted_format(request, suffix)
-    _jurisdiction(context, request)
+    code, fmt = _named(request, context, name)
     with context.read_sessions() as session:
         found = service.get_service(session, code)
         attributes = sorted(found.attributes, key=lambda a: a.get("order", 0))
@@ -353,9 +359,7 @@ def get_requests(request: Request, context: ContextDep, fmt: str | None = None) 
 
 @router.get("/requests/{name}", summary="Open311: one service request")
 def get_request(request: Request, context: ContextDep, name: str) -> Response:
-    stem, suffix = _split(name)
-    fmt = wanted_format(request, suffix)
-    _jurisdiction(context, request)
+    stem, fmt = _named(request, context, name)
     if not stem.isdigit():
         raise NotFound(f"no request {stem!r}")
     zone = ZoneInfo(context.settings.timezone)
@@ -370,9 +374,7 @@ def get_request(request: Request, context: ContextDep, name: str) -> Response:
 
 @router.get("/tokens/{name}", summary="Open311: the request id of a token")
 def get_token(request: Request, context: ContextDep, name: str) -> Response:
-    token, suffix = _split(name)
-    fmt = wanted_format(request, suffix)
-    _jurisdiction(context, request)
+    token, fmt = _named(request, context, name)
     with context.read_sessions() as session:
         row = repository.request_by_token(session, token)
         if row is None:
