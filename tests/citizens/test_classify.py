@@ -18,10 +18,11 @@ from cityops.citizens.service import load_classifier
 
 DATA = Path(__file__).parent / "data" / "reports.csv"
 SERVICES = Path(__file__).parents[2] / "src" / "cityops" / "citizens" / "seed" / "services.csv"
-# Measured when the held-out set was made (bench/classify.py, 2026-11-25: 294 and 352 of
-# 360 reports): the classifier is deterministic, so a change that loses any of them fails.
-TOP1_FLOOR = 294 / 360
-TOP3_FLOOR = 352 / 360
+# Measured by bench/classify.py: 294 and 352 of 360 reports when the set was made; 317 and
+# 355 after the classifier was tuned on the development set (data/dev.csv) alone. The
+# classifier is deterministic, so a change that loses any of them fails.
+TOP1_FLOOR = 317 / 360
+TOP3_FLOOR = 355 / 360
 
 CLASSES = [
     KnownClass("E0102", "暴露垃圾", "市容环境", "暴露垃圾面积大于0.5平方米"),
