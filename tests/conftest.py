@@ -152,8 +152,9 @@ def context(session_factory: sessionmaker[Session], clock: Any, tmp_path: Path) 
     from cityops.kit.storage import LocalStorage
 
     settings = Settings(
-        database_url="sqlite://", storage_dir=tmp_path / "blobs", district_code="500103"
-    )
+        database_url="sqlite://", storage_dir=tmp_path / "blobs", district_code="500103",
+        sms_backend="memory",
+    )  # fmt: skip
     return build_context(
         settings, sessions=session_factory, clock=clock, storage=LocalStorage(tmp_path / "blobs")
     )

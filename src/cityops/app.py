@@ -46,6 +46,7 @@ ROUTERS: list[APIRouter] = [
     kpi_router,
     notify_router,
     open311.staff,
+    open311.public,
 ]
 # Open standards, each at its own prefix outside /api/v1 (OGC SensorThings at /sta/v1.1).
 STANDARDS: list[APIRouter] = [sta_router, open311.router]

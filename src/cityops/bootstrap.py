@@ -29,6 +29,7 @@ from cityops.kit.periodic import PeriodicThread
 from cityops.kit.storage import BlobStorage, make_storage
 from cityops.notify.handlers import AlarmFramePublisher, DetectionFramePublisher, FramePublisher
 from cityops.notify.hub import LocalHub, make_hub
+from cityops.notify.sms import SmsSender, make_sms
 from cityops.org.service import load_grid_index
 from cityops.sensing.events import ReadingsStored
 from cityops.sensing.registry import LatestValues, Registry, load_registry
@@ -100,6 +101,7 @@ class Context:
     publisher: FramePublisher = field(init=False)
     alarm_publisher: AlarmFramePublisher = field(init=False)
     detection_publisher: DetectionFramePublisher = field(init=False)
+    sms: SmsSender = field(init=False)
 
     def __post_init__(self) -> None:
         from cityops.ingest.committer import GroupCommitter
@@ -126,6 +128,7 @@ class Context:
         self.bus.prepare_with(self.alarm_publisher.prepare)
         self.detection_publisher = DetectionFramePublisher(self.hub, self.settings.district_code)
         self.bus.prepare_with(self.detection_publisher.prepare)
+        self.sms = make_sms(self.settings)
 
     def start_delivery(
         self, loop: asyncio.AbstractEventLoop | None = None, *, always: bool = False

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from cityops.config import get_settings
+from cityops.kit.logs import configure_logging, uvicorn_log_config
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -101,6 +104,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        log_config=uvicorn_log_config(get_settings().log_level),
         # Phones and consoles keep streams open: a restart closes them after this long
         # rather than waiting for them, and they reconnect and resume.
         timeout_graceful_shutdown=5,
@@ -119,7 +123,6 @@ def sweep(
 ) -> None:
     """Escalate overdue cases and raise alarms for silent devices, once; or, with --loop,
     run all the scheduled work as a worker process beside API processes that run none."""
-    import logging
     import signal
     import threading
 
@@ -135,9 +138,7 @@ def sweep(
             console.print(f"escalated {run_sweep(ctx)} overdue case(s)")
             console.print(f"raised {run_silence_sweep(ctx)} silence alarm(s)")
             return
-        logging.basicConfig(
-            level=ctx.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging(ctx.settings.log_level)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         jobs = ctx.scheduled_work()
@@ -165,7 +166,6 @@ def mqtt_cmd() -> None:
     must not consume in every worker (with CITYOPS_MQTT_SHARED, several `cityops mqtt`
     processes with their own CITYOPS_MQTT_CLIENT_ID split the messages).
     """
-    import logging
     import signal
     import threading
 
@@ -178,9 +178,7 @@ def mqtt_cmd() -> None:
     except NotMigrated as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    logging.basicConfig(
-        level=ctx.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(ctx.settings.log_level)
     try:
         consumer = ReadingsConsumer(ctx)
     except ValueError as exc:  # a topic scheme that cannot work
@@ -210,7 +208,6 @@ def mqtt_cmd() -> None:
 def frigate_cmd() -> None:
     """Take in a Frigate NVR's detections from the MQTT broker (CITYOPS_FRIGATE_*, and the
     broker of CITYOPS_MQTT_*) until stopped; malformed messages become dead letters."""
-    import logging
     import signal
     import threading
 
@@ -231,7 +228,7 @@ def frigate_cmd() -> None:
     except (NotMigrated, OSError, ValidationError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    logging.basicConfig(level=s.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(s.log_level)
     fetcher = SnapshotFetcher(s.frigate_url, s.frigate_token) if s.frigate_url else None
     consumer = FrigateConsumer(ctx, mapping, prefix=s.frigate_topic_prefix, fetcher=fetcher,
                                client_id=s.frigate_client_id)  # fmt: skip
@@ -283,7 +280,6 @@ def video_detect(
 ) -> None:
     """Run the built-in detector on cameras' streams (one worker each) until stopped, or on
     a video file for a trial; what it finds is verified against the cameras' zones."""
-    import logging
     import signal
     import threading
 
@@ -300,9 +296,7 @@ def video_detect(
     if (onnx is None) != (labels is None):
         console.print("[red]--onnx and --labels go together[/red]")
         raise typer.Exit(2)
-    logging.basicConfig(
-        level=ctx.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(ctx.settings.log_level)
     model_path, names = onnx, [n.strip() for n in (labels or "").split(",") if n.strip()]
     try:
         config = DetectorConfig(
@@ -530,6 +524,21 @@ def import_services_cmd(
     _run_import("services", lambda s: f"{load_services(s, now, path, strict=True)} added")
 
 
+@import_app.command("vocabulary")
+def import_vocabulary_cmd(
+    file: Annotated[
+        Path | None, typer.Argument(help="A CSV like the shipped one; the shipped one if none")
+    ] = None,
+) -> None:
+    """The words residents use for each class, which the classifier learns: CSV of
+    class_code, terms (;-separated). Terms the district has are kept; new ones are added."""
+    from cityops.citizens.service import VOCABULARY_SEED, load_vocabulary
+
+    path = _path(file) if file is not None else VOCABULARY_SEED
+    now = _context().clock.now()
+    _run_import("vocabulary", lambda s: f"{load_vocabulary(s, now, path, strict=True)} added")
+
+
 OutArg = Annotated[Path, typer.Argument(help="The file to write; its suffix picks the format")]
 
 
@@ -537,6 +546,7 @@ def _run_export(label: str, action: Callable[[Session], int]) -> None:
     ctx = _context()
     with ctx.sessions() as session:
         count = action(session)
+        session.commit()  # what an export records in the audit trail
     console.print(f"{label}: {count} written")
 
 
@@ -564,6 +574,38 @@ def export_departments_cmd(file: OutArg) -> None:
     from cityops.org.io import export_departments
 
     _run_export("departments", lambda s: export_departments(s, file))
+
+
+@export_app.command("requests")
+def export_requests_cmd(
+    file: OutArg,
+    since: Annotated[str | None, typer.Option(help="From this day (YYYY-MM-DD), local")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this day (YYYY-MM-DD)")] = None,
+    with_contacts: Annotated[
+        bool,
+        typer.Option(
+            help="Names, phones and descriptions in full (recorded in the audit "
+            "trail); masked by default"
+        ),
+    ] = False,
+) -> None:
+    """Residents' requests to CSV or XLSX, with their cases' states, ratings and call-backs."""
+    from cityops.citizens.io import export_requests
+
+    zone = ZoneInfo(get_settings().timezone)
+
+    def day(text: str | None, name: str) -> datetime | None:
+        if text is None:
+            return None
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=zone)
+        except ValueError:
+            raise typer.BadParameter("a day as YYYY-MM-DD", param_hint=name) from None
+
+    start, end = day(since, "--since"), day(until, "--until")
+    _run_export("requests", lambda s: export_requests(
+        s, file, since=start, until=end, with_contacts=with_contacts,
+        now=datetime.now(UTC)))  # fmt: skip
 
 
 @export_app.command("catalog")

@@ -48,6 +48,22 @@ class Settings(BaseSettings):
     open311_key_service: str = Field(
         default="", description="Where developers ask for an Open311 API key (a URL or e-mail)"
     )
+    sms_backend: Literal["file", "http", "memory"] = Field(
+        default="file",
+        description="How verification codes reach residents' phones: http (the district's "
+        "SMS gateway adapter at CITYOPS_SMS_URL), file (appended to CITYOPS_SMS_FILE: a demo "
+        "without a gateway), memory (tests)",
+    )
+    sms_url: str | None = Field(
+        default=None, description="The SMS gateway adapter: POST {phone, text} as JSON"
+    )
+    sms_token: str | None = Field(
+        default=None, description="Bearer token sent to the SMS gateway adapter"
+    )
+    sms_file: Path = Field(
+        default=ROOT / "var" / "sms-outbox.jsonl",
+        description="Where the file sender appends messages (one JSON line each)",
+    )
     storage_backend: Literal["local", "s3"] = "local"
     storage_dir: Path = ROOT / "var" / "attachments"
     s3_bucket: str = "cityops"

@@ -89,6 +89,22 @@ class PayloadTooLarge(DomainError):
     title = "Payload too large"
 
 
+class TooManyRequests(DomainError):
+    """Asked again too soon or too often (429); `retry_after` says when it may ask again."""
+
+    status = 429
+    code = "too-many-requests"
+    title = "Too many requests"
+
+
+class Unavailable(DomainError):
+    """Something the request needs outside the system (a gateway) failed (503)."""
+
+    status = 503
+    code = "unavailable"
+    title = "Service unavailable"
+
+
 @dataclass(frozen=True)
 class ImportProblem:
     """A bad row of an import file, named by file, row number and field."""

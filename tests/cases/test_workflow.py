@@ -69,8 +69,9 @@ EXPECTED: dict[State, dict[str, set[str]]] = {
     State.CHECKING: {"inspector": {"check"}, "grid_worker": {"check"}, "shift_leader": URGE,
                      "supervisor": URGE},
     State.CHECKED: {"shift_leader": {"close"} | URGE, "supervisor": URGE},
-    State.CLOSED: {"shift_leader": {"evaluate"}, "supervisor": {"evaluate"}},
-    State.EVALUATED: {},
+    State.CLOSED: {"shift_leader": {"evaluate", "reopen"}, "supervisor": {"evaluate"},
+                   "call_taker": {"reopen"}},
+    State.EVALUATED: {"shift_leader": {"reopen"}, "call_taker": {"reopen"}},
     State.CANCELLED: {},
 }  # fmt: skip
 
@@ -211,7 +212,7 @@ def test_only_the_reporting_inspector_fixes_on_the_spot() -> None:
         plan(facts(State.REPORTED), inspector, "self_handle")
 
 
-def test_the_system_may_only_accept_file_dispatch_escalate_and_note() -> None:
+def test_the_system_may_only_accept_file_dispatch_escalate_note_and_reopen() -> None:
     system = Actor.system("auto")
     assert allowed_actions(facts(State.REPORTED, verified=None), system) == [
         "accept",
@@ -220,7 +221,10 @@ def test_the_system_may_only_accept_file_dispatch_escalate_and_note() -> None:
     ]
     assert allowed_actions(facts(State.ACCEPTED), system) == ["file", "escalate", "note"]
     assert allowed_actions(facts(State.FILED), system) == ["dispatch", "escalate", "note"]
-    assert allowed_actions(facts(State.CLOSED), system) == []
+    # reopen: for a resident's own "dissatisfied" on the public page
+    assert allowed_actions(facts(State.CLOSED), system) == ["reopen"]
+    assert plan(facts(State.EVALUATED), system, "reopen").to_state is State.REPORTED
+    assert allowed_actions(facts(State.CANCELLED), system) == []
     assert plan(facts(State.HANDLING), system, "escalate").to_state is State.HANDLING
     with pytest.raises(Forbidden):
         plan(facts(State.CHECKED), system, "close")

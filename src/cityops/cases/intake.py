@@ -19,7 +19,7 @@ from cityops.cases import repository
 from cityops.cases.events import CaseMerged, CaseOpened, CaseTransitioned
 from cityops.cases.models import Case, CaseStep
 from cityops.cases.sla import stage_due
-from cityops.cases.workflow import Action, State
+from cityops.cases.workflow import OPEN_STATES, Action, State
 from cityops.catalog.models import DispatchTarget
 from cityops.catalog.service import CatalogSnapshot, RuleInfo, match_rule
 from cityops.geo.index import GridIndex
@@ -45,6 +45,9 @@ class Signal:
     # Where an automatic dispatch to a department goes instead of the class's responsible
     # department: a sensor's alarm goes to the owner of the facility it watches.
     department_id: int | None = None
+    # The open case this signal is known to be about (a resident's report that reads like
+    # one nearby, whatever class each was given): it joins that case if it is still open.
+    join_case_id: int | None = None
 
 
 @dataclass
@@ -277,19 +280,26 @@ def intake(session: Session, env: IntakeEnv, signals: Sequence[Signal]) -> list[
 def _open_targets(
     session: Session, env: IntakeEnv, valid: Sequence[Signal]
 ) -> list[_Target | None]:
-    """For each signal, the nearest open case it merges into, if any.
+    """For each signal, the open case it names (`join_case_id`), else the nearest open case
+    it merges into, if any.
 
     A candidate has the signal's class, lies within the class's merge radius and was
     opened within its merge window. Self-handled reports never merge: the inspector fixed
     what they saw.
     """
     found: list[_Target | None] = [None] * len(valid)
+    hit_ids: dict[int, int] = {}  # position in `valid` → the id of the case it joins
+    named = {pos: s.join_case_id for pos, s in enumerate(valid) if s.join_case_id is not None}
+    if named:
+        states = repository.states_of(session, sorted(set(named.values())))
+        still_open = {case_id for case_id, state in states.items() if State(state) in OPEN_STATES}
+        hit_ids.update((pos, case_id) for pos, case_id in named.items() if case_id in still_open)
     by_class: dict[str, list[int]] = defaultdict(list)
     for pos, s in enumerate(valid):
-        if s.event.class_code is not None and not s.event.self_handled:
+        if s.event.class_code is not None and not s.event.self_handled and pos not in hit_ids:
             by_class[s.event.class_code].append(pos)
     if not by_class:
-        return found
+        return _targets(session, found, hit_ids)
     klasses = {code: env.snapshot.classes[code] for code in by_class}
     since = {code: env.now - timedelta(minutes=k.merge_window_minutes)
              for code, k in klasses.items()}  # fmt: skip
@@ -300,7 +310,6 @@ def _open_targets(
     widest = max(abs(lat) for _, _, lat in points)
     margin_deg = max(k.merge_radius_m for k in klasses.values()) / metres_per_deg_lon(widest)
     candidates = repository.open_cases_near(session, since, points, margin_deg=margin_deg)
-    hit_ids: dict[int, int] = {}  # position in `valid` → the id of the case it joins
     for code, rows in candidates.items():
         positions = by_class[code]
         hits = nearest_within(
@@ -314,8 +323,16 @@ def _open_targets(
         for pos, hit in zip(positions, hits.tolist(), strict=True):
             if hit >= 0:
                 hit_ids[pos] = int(ids[hit])
+    return _targets(session, found, hit_ids)
+
+
+def _targets(
+    session: Session, found: list[_Target | None], hit_ids: dict[int, int]
+) -> list[_Target | None]:
     # The state each joined case is in, for the results: read for the few cases joined
     # rather than for every candidate.
+    if not hit_ids:
+        return found
     states = repository.states_of(session, sorted(set(hit_ids.values())))
     targets: dict[int, _Target] = {}  # one per case, however many signals join it
     for pos, case_id in hit_ids.items():

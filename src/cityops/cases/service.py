@@ -343,6 +343,17 @@ def _apply(
         _require(req.score, "score", "give a score from 1 to 5")
         case.evaluation = req.score
         data["score"] = req.score
+    elif action is Action.REOPEN:
+        # Back to the start of the loop: whoever handles it next is dispatched anew, and it
+        # is closed (and evaluated) again at the end.
+        data["closed_at"] = case.closed_at.isoformat() if case.closed_at else None
+        case.closed_at = None
+        case.evaluation = None
+        case.handled_at = None
+        case.department_id = None
+        case.assignee_id = None
+        case.signed_for_at = None
+        case.handle_due_at = None
     return data
 
 

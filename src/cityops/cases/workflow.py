@@ -4,7 +4,8 @@ report → accept (verify on site for reports not made by staff) → file or can
 → sign for (签收: the handler acknowledges the task, once each time it reaches them) → handle
 (extension, return and defer requests, approved by the dispatcher) → check (pass, or rework
 back to the same department) → close → evaluate; plus the inspector's fix-on-the-spot
-shortcut. Signing for is a record, not a gate: a handler may report handled without it.
+shortcut, and reopening (重新办理) when a resident is dissatisfied with the result. Signing
+for is a record, not a gate: a handler may report handled without it.
 No database and no I/O here: `allowed_actions` and `plan` decide, the service applies.
 Who may act is decided by role *and* scope (the case's region or department).
 """
@@ -60,6 +61,7 @@ class Action(StrEnum):
     EVALUATE = "evaluate"
     ESCALATE = "escalate"
     URGE = "urge"
+    REOPEN = "reopen"  # 重新办理: a resident was not satisfied with how it was closed
     NOTE = "note"  # the system records what happened around the case (a sensor cleared)
 
 
@@ -86,6 +88,7 @@ ACTION_NAMES_ZH = {
     Action.EVALUATE: "评价",
     Action.ESCALATE: "超时升级",
     Action.URGE: "督办",
+    Action.REOPEN: "重新办理",
     Action.NOTE: "情况记录",
 }
 
@@ -265,6 +268,10 @@ TRANSITIONS: dict[Action, Transition] = {
         Transition(Action.CLOSE, frozenset({S.CHECKED}), S.CLOSED, _region_role(SHIFT_LEADER)),
         Transition(Action.EVALUATE, frozenset({S.CLOSED}), S.EVALUATED,
                    _region_role(SHIFT_LEADER, SUPERVISOR)),
+        # A resident's "dissatisfied" (their own rating, or the call-taker's call-back)
+        # sends the case back to the call-taker, who takes it through the loop again.
+        Transition(Action.REOPEN, frozenset({S.CLOSED, S.EVALUATED}), S.REPORTED,
+                   _region_role(CALL_TAKER, SHIFT_LEADER), system_may=True),
         Transition(Action.ESCALATE, frozenset(OPEN_STATES), None, _no, system_may=True),
         Transition(Action.URGE, frozenset(OPEN_STATES), None,
                    _region_role(SHIFT_LEADER, SUPERVISOR)),

@@ -8,34 +8,70 @@ header (JSON by default). Errors come in the specification's own format
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from cityops.auth.service import Principal
 from cityops.bootstrap import Context
-from cityops.cases.models import CaseStep
+from cityops.cases.models import Case, CaseStep
+from cityops.cases.service import Picture
 from cityops.cases.workflow import State
-from cityops.citizens import repository, service
-from cityops.citizens.models import CitizenRequest, CitizenService
+from cityops.citizens import feedback, intake, repository, service
+from cityops.citizens.models import CitizenCallback, CitizenRequest, CitizenService
 from cityops.citizens.schemas import (
+    CallbackIn,
+    CallbackRead,
     CitizenRequestRead,
     ClassifyIn,
     ClassifyRead,
     ContactRead,
+    DueCallbackRead,
+    DueCallbacksRead,
+    HotlineIn,
+    HotlineRead,
+    PhoneCodeIn,
+    PhoneCodeRead,
+    PhotoRead,
+    ProgressRead,
+    PublicReportIn,
+    PublicServiceRead,
+    PublicServicesRead,
+    PublicSuggestionRead,
+    PublicSuggestionsRead,
+    RatingIn,
+    RatingRead,
     SuggestionRead,
+    TakenRead,
+    TicketRead,
+    VocabularyTermIn,
+    VocabularyTermRead,
     form_to_request,
 )
-from cityops.citizens.service import STATE_NOTES, RequestQuery, Taken, mask_personal
+from cityops.citizens.service import STATE_NOTES, RequestQuery, Taken
 from cityops.deps import ContextDep, PersonDep, PrincipalDep
-from cityops.errors import BadRequest, DomainError, Forbidden, NotFound, Unauthorized
+from cityops.errors import (
+    BadRequest,
+    DomainError,
+    FieldProblem,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
+from cityops.ingest.service import validation_problems
+from cityops.kit.privacy import mask_personal
+from cityops.notify.sms import SmsFailed
 
 ROOT = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -470,26 +506,357 @@ def requests_of_case(
     case_id: int, context: ContextDep, caller: PersonDep
 ) -> list[CitizenRequestRead]:
     """Each with its contact: in full for call-takers, shift leaders and admins (who call
-    residents back), masked for everyone else who may see the case."""
+    residents back), masked for everyone else who may see the case; with the resident's
+    rating and the call-backs made."""
     actor = caller.actor
     full = service.sees_contacts(actor)
     with context.read_sessions() as session:
         rows = service.requests_of_case(session, actor, case_id)
-        return [_request_read(r, full) for r in rows]
+        callbacks = repository.callbacks_of(session, [r.id for r in rows])
+        return [_request_read(r, full, callbacks.get(r.id, [])) for r in rows]
 
 
-def _request_read(row: CitizenRequest, full: bool) -> CitizenRequestRead:
-    contact = ContactRead(
+def _contact(row: CitizenRequest, *, full: bool) -> ContactRead:
+    return ContactRead(
         first_name=row.first_name if full else service.mask_name(row.first_name),
         last_name=row.last_name if full else service.mask_name(row.last_name),
         email=row.email if full else service.mask_email(row.email),
         phone=row.phone if full else service.mask_phone(row.phone),
         masked=not full,
     )
+
+
+def _request_read(
+    row: CitizenRequest, full: bool, callbacks: Sequence[CitizenCallback]
+) -> CitizenRequestRead:
+    rating = None
+    if row.rating is not None and row.rated_at is not None:
+        rating = RatingRead(rating=row.rating, comment=row.rating_comment or "",  # type: ignore[arg-type]
+                            at=row.rated_at)  # fmt: skip
     return CitizenRequestRead(
         id=row.id, token=row.token, channel=row.channel, service_code=row.service_code,
         case_id=row.case_id,
         description=row.description if full else mask_personal(row.description),
         lon=row.lon, lat=row.lat, address_string=row.address_string, media_url=row.media_url,
-        attributes=row.attributes, requested_at=row.requested_at, contact=contact,
+        attributes=row.attributes, requested_at=row.requested_at,
+        contact=_contact(row, full=full), routing=row.routing, joined=row.joined,
+        phone_verified=row.phone_verified, rating=rating,
+        callbacks=[_callback_read(c) for c in callbacks],
     )  # fmt: skip
+
+
+# -- the centre's own residents' endpoints: hotline, call-backs, vocabulary ---------------
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=64,
+           description="A key of the sender's (e.g. a UUID): sent again, the request is "
+           "answered with what the first one made"),
+]  # fmt: skip
+
+
+@staff.post("/hotline", status_code=201, response_model=HotlineRead,
+            summary="Hotline intake: a caller's report, taken in by the call-taker")  # fmt: skip
+def hotline(
+    body: HotlineIn,
+    response: Response,
+    context: ContextDep,
+    caller: PersonDep,
+    idempotency_key: IdempotencyKey = None,
+) -> HotlineRead:
+    """The class is the call-taker's choice (`class_code`), else the classifier's when it
+    is at least `CITYOPS_CLASSIFY_AUTO_CONFIDENCE` sure (`routing: automatic`), else left
+    for the call-taker to give when accepting the case (`routing: call_taker`). A report
+    of a problem already open nearby joins its case (`joined`)."""
+    threshold = context.settings.classify_auto_confidence
+
+    def work(session: Session) -> intake.Taken:
+        env = context.intake_env(session, context.clock.now())
+        classifier = context.classifier.get(session)
+        return intake.hotline_report(
+            session, env, context.storage, classifier, threshold, caller.actor, body,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+
+    taken = context.in_transaction(work)
+    if taken.repeat:
+        response.status_code = 200
+    row = taken.request
+    with context.read_sessions() as session:
+        case = session.get(Case, row.case_id) if row.case_id else None
+        state, code = (case.state, case.class_code) if case else (None, None)
+    suggestions = taken.routed.suggestions if taken.routed else []
+    return HotlineRead(
+        request_id=row.id, ticket=row.token, case_id=row.case_id, case_state=state,
+        class_code=code, routing=row.routing, joined=row.joined,
+        suggestions=[SuggestionRead(class_code=s.class_code, name=s.name,
+                                    confidence=round(s.confidence, 4)) for s in suggestions],
+    )  # fmt: skip
+
+
+@staff.get("/callbacks/due", response_model=DueCallbacksRead,
+           summary="Residents waiting for a call-back (回访待办)")  # fmt: skip
+def callbacks_due(context: ContextDep, caller: PersonDep) -> DueCallbacksRead:
+    """Closed requests with a phone, no call-back and no rating of the resident's own, of
+    the cases the caller may see, the longest closed first."""
+    with context.read_sessions() as session:
+        due = feedback.callbacks_due(session, caller.actor)
+        services = {s.code: s.name for s in repository.active_services(session)}
+        return DueCallbacksRead(items=[DueCallbackRead(
+            request_id=r.id, ticket=r.token, case_id=c.id, closed_at=c.closed_at,
+            service_name=services.get(r.service_code or ""), description=r.description,
+            contact=_contact(r, full=True),
+        ) for r, c in due])  # fmt: skip
+
+
+@staff.post("/requests/{request_id}/callbacks", status_code=201, response_model=CallbackRead,
+            summary="Record a call-back (回访); dissatisfied reopens the case")  # fmt: skip
+def record_callback(
+    request_id: int, body: CallbackIn, context: ContextDep, caller: PersonDep
+) -> CallbackRead:
+    def work(session: Session) -> CitizenCallback:
+        env = context.case_env(session, context.clock.now())
+        return feedback.record_callback(session, env, caller.actor, request_id, body)
+
+    return _callback_read(context.in_transaction(work))
+
+
+def _callback_read(row: CitizenCallback) -> CallbackRead:
+    return CallbackRead(id=row.id, at=row.at, by=row.person_name, reached=row.reached,
+                        rating=row.rating, note=row.note, reopened=row.reopened)  # type: ignore[arg-type]  # fmt: skip
+
+
+@staff.get("/vocabulary", response_model=list[VocabularyTermRead],
+           summary="The words residents use for each class, to classify")  # fmt: skip
+def list_vocabulary(
+    context: ContextDep, caller: PersonDep, class_code: str | None = None
+) -> list[VocabularyTermRead]:
+    """The district's own vocabulary (ids to remove a term by); empty while the district
+    still uses the shipped one (`cityops import vocabulary` loads it)."""
+    if not caller.has_role(*CLASSIFY_ROLES, "admin"):
+        raise Forbidden(f"this needs one of the roles: {', '.join(CLASSIFY_ROLES)}, admin")
+    with context.read_sessions() as session:
+        return [VocabularyTermRead.model_validate(t)
+                for t in repository.vocabulary_terms(session, class_code)]  # fmt: skip
+
+
+@staff.post("/vocabulary", status_code=201, response_model=VocabularyTermRead,
+            summary="Teach the classifier a word residents use for a class (admins)")  # fmt: skip
+def add_term(body: VocabularyTermIn, context: ContextDep, caller: PersonDep) -> VocabularyTermRead:
+    def work(session: Session) -> VocabularyTermRead:
+        row = service.add_term(session, caller.actor, body, context.clock.now())
+        return VocabularyTermRead.model_validate(row)
+
+    read = context.in_transaction(work)
+    context.classifier.invalidate()  # this process learns it now; others within the TTL
+    return read
+
+
+@staff.delete("/vocabulary/{term_id}", status_code=204, summary="Remove a word (admins)")
+def remove_term(term_id: int, context: ContextDep, caller: PersonDep) -> Response:
+    context.in_transaction(
+        lambda session: service.remove_term(session, caller.actor, term_id, context.clock.now())
+    )
+    context.classifier.invalidate()
+    return Response(status_code=204)
+
+
+# -- the public page's endpoints: no account ---------------------------------------------
+
+public = APIRouter(prefix="/public", tags=["residents"])
+
+
+@public.get("/services", response_model=PublicServicesRead,
+            summary="What residents may report, in the order offered")  # fmt: skip
+def public_services(context: ContextDep) -> PublicServicesRead:
+    with context.read_sessions() as session:
+        return PublicServicesRead(items=[PublicServiceRead(
+            code=s.code, name=s.name, group=s.group, description=s.description,
+            keywords=list(s.keywords),
+        ) for s in repository.active_services(session)])  # fmt: skip
+
+
+@public.post("/suggest", response_model=PublicSuggestionsRead,
+             summary="The likeliest services for what a resident typed")  # fmt: skip
+def public_suggest(body: ClassifyIn, context: ContextDep) -> PublicSuggestionsRead:
+    with context.read_sessions() as session:
+        classifier = context.classifier.get(session)
+        services = repository.active_services(session)
+    by_class: dict[str, CitizenService] = {}
+    for offered in services:
+        by_class.setdefault(offered.class_code, offered)
+    items: list[PublicSuggestionRead] = []
+    for s in classifier.suggest(body.text, k=10):
+        match = by_class.get(s.class_code)
+        if match is not None and all(i.service_code != match.code for i in items):
+            items.append(PublicSuggestionRead(service_code=match.code, name=match.name,
+                                              confidence=round(s.confidence, 4)))  # fmt: skip
+        if len(items) == 3:
+            break
+    return PublicSuggestionsRead(items=items)
+
+
+@public.post("/phone-codes", status_code=202, response_model=PhoneCodeRead,
+             summary="Send a code to a phone, to verify it with a report")  # fmt: skip
+def send_phone_code(body: PhoneCodeIn, request: Request, context: ContextDep) -> PhoneCodeRead:
+    """The code goes out through the configured SMS sender after it is recorded; asked
+    again within a minute, or too often, 429."""
+    client = request.client.host if request.client else ""
+    secret = context.settings.secret_key
+    code = context.in_transaction(lambda session: intake.issue_phone_code(
+        session, secret, body.phone, client, context.clock.now()))  # fmt: skip
+    try:
+        context.sms.send(body.phone, intake.code_message(code))
+    except SmsFailed as exc:
+        raise Unavailable(f"the code could not be sent: {exc}; try again shortly") from None
+    return PhoneCodeRead(expires_in=int(intake.CODE_TTL.total_seconds()),
+                         resend_after=int(intake.RESEND_AFTER.total_seconds()))  # fmt: skip
+
+
+@public.post("/reports", status_code=201, response_model=TakenRead,
+             summary="A resident's report from the public page (multipart, no login)")  # fmt: skip
+async def public_report(
+    request: Request,
+    response: Response,
+    context: ContextDep,
+    idempotency_key: IdempotencyKey = None,
+) -> TakenRead:
+    """Fields: `description`, `service_code` (none: the classifier chooses, or the
+    call-taker), `lat`, `lon`, `address`, `name`, `phone` with the `code` sent to it, and
+    up to three `photos` (JPEG, PNG or WebP). Answered after the commit with the ticket."""
+    limit = context.settings.max_upload_bytes
+    photos = []
+    async with request.form() as form:
+        fields = {k: v for k in form if k != "photos"
+                  for v in [form.get(k)] if isinstance(v, str) and v.strip() != ""}  # fmt: skip
+        for n, upload in enumerate(form.getlist("photos")):
+            if isinstance(upload, str):
+                if upload:
+                    raise BadRequest.at(f"photos.{n}", "a file")
+                continue
+            data = await upload.read(limit + 1)
+            kind = intake.photo_type(data) or "application/octet-stream"
+            photos.append(Picture(data, upload.filename or f"photo-{n}", kind))
+    return await run_in_threadpool(_public_report, context, fields, photos, idempotency_key,
+                                   response)  # fmt: skip
+
+
+def _public_report(context: Context, fields: dict[str, Any], photos: list[Picture],
+                   idempotency_key: str | None, response: Response) -> TakenRead:  # fmt: skip
+    try:
+        sent = PublicReportIn.model_validate(fields)
+    except ValidationError as exc:
+        problems = [FieldProblem(p["path"], p["message"]) for p in validation_problems(exc)]
+        raise Invalid("; ".join(f"{p.path}: {p.message}" for p in problems),
+                      errors=problems) from None  # fmt: skip
+    intake.check_photos(photos, context.settings.max_upload_bytes)
+    if sent.phone and not sent.code:
+        raise Invalid("code: give the code sent to your phone, or leave the phone out",
+                      errors=[FieldProblem("code", "required with a phone")])  # fmt: skip
+    if idempotency_key:
+        with context.read_sessions() as session:
+            earlier = repository.request_by_external_id(session, "web", f"key-{idempotency_key}")
+            if earlier is not None:
+                response.status_code = 200
+                return _taken_read(session, earlier, repeat=True)
+    secret = context.settings.secret_key
+    if sent.phone and sent.code:
+        phone, code = sent.phone, sent.code
+        right = context.in_transaction(lambda session: intake.check_phone_code(
+            session, secret, phone, code, context.clock.now()))  # fmt: skip
+        if not right:
+            raise Invalid("code: wrong or expired; ask for a new one",
+                          errors=[FieldProblem("code", "wrong or expired")])  # fmt: skip
+    threshold = context.settings.classify_auto_confidence
+
+    def work(session: Session) -> TakenRead:
+        now = context.clock.now()
+        if sent.phone and sent.code:
+            intake.use_phone_code(session, secret, sent.phone, sent.code, now)
+        taken = intake.public_report(
+            session, context.intake_env(session, now), context.storage,
+            context.classifier.get(session), threshold, sent, photos,
+            phone_verified=bool(sent.phone), idempotency_key=idempotency_key,
+        )  # fmt: skip
+        return _taken_read(session, taken.request, repeat=taken.repeat)
+
+    return context.in_transaction(work)
+
+
+def _taken_read(session: Session, row: CitizenRequest, *, repeat: bool) -> TakenRead:
+    case = session.get(Case, row.case_id) if row.case_id else None
+    state = State(case.state) if case else State.REPORTED
+    name = None
+    if row.service_code:
+        offered = session.get(CitizenService, row.service_code)
+        name = offered.name if offered else None
+    if repeat:
+        notice = f"此诉求已收到（编号 {row.token}），无需重复提交。"
+    elif row.joined:
+        notice = (f"您反映的问题此前已有人反映，已并入同一诉求一并办理。"
+                  f"可凭编号 {row.token} 查询办理进度。")  # fmt: skip
+    else:
+        notice = f"已收到您的诉求，可凭编号 {row.token} 查询办理进度。"
+    return TakenRead(
+        ticket=row.token, status="closed" if state in feedback.RATED_STATES else "open",
+        state=state.value, status_note=STATE_NOTES[state], service_code=row.service_code,
+        service_name=name, joined=row.joined, notice=notice,
+    )  # fmt: skip
+
+
+@public.get("/tickets/{ticket}", response_model=TicketRead,
+            summary="Follow a request by its ticket")  # fmt: skip
+def read_ticket(ticket: str, context: ContextDep) -> TicketRead:
+    with context.read_sessions() as session:
+        return _ticket_read(feedback.read_ticket(session, ticket))
+
+
+@public.post("/tickets/{ticket}/rating", response_model=TicketRead,
+             summary="Rate how a closed request was handled; dissatisfied reopens it")  # fmt: skip
+def rate_ticket(ticket: str, body: RatingIn, context: ContextDep) -> TicketRead:
+    def work(session: Session) -> TicketRead:
+        env = context.case_env(session, context.clock.now())
+        return _ticket_read(feedback.rate(session, env, ticket, body))
+
+    return context.in_transaction(work)
+
+
+@public.get("/tickets/{ticket}/photos/{n}", response_model=None,
+            summary="A photo the resident sent with the request")  # fmt: skip
+def ticket_photo(ticket: str, n: int, context: ContextDep) -> Response:
+    with context.read_sessions() as session:
+        photo = feedback.ticket_photo(session, ticket, n)
+    chunks: Iterator[bytes] = context.storage.open(photo.key)
+    return StreamingResponse(chunks, media_type=photo.content_type,
+                             headers={"Cache-Control": "private, max-age=3600"})  # fmt: skip
+
+
+def _ticket_read(found: feedback.Ticket) -> TicketRead:
+    row, case = found.request, found.case
+    state = State(case.state)
+    rating = None
+    if row.rating is not None and row.rated_at is not None:
+        rating = RatingRead(rating=row.rating, comment=row.rating_comment or "",  # type: ignore[arg-type]
+                            at=row.rated_at)  # fmt: skip
+    return TicketRead(
+        ticket=row.token,
+        service_code=row.service_code,
+        service_name=found.service.name if found.service else None,
+        description=mask_personal(row.description),
+        address=row.address_string,
+        lat=row.lat,
+        lon=row.lon,
+        requested_at=row.requested_at,
+        status="closed" if found.closed or state is State.CANCELLED else "open",
+        state=state.value,
+        status_note=STATE_NOTES[state],
+        notes=[ProgressRead(at=at, text=text) for at, text in found.progress],
+        answer=found.answer,
+        photos=[
+            PhotoRead(url=f"/api/v1/public/tickets/{row.token}/photos/{n}")
+            for n in range(len(row.photo_ids))
+        ],
+        joined=row.joined,
+        rating=rating,
+        can_rate=found.can_rate,
+    )

@@ -1,11 +1,13 @@
-"""Citizens' tables: the services residents report under, and each request they made."""
+"""Citizens' tables: the services residents report under, each request they made, the
+call-backs (回访) that follow, the codes that verify a phone, and the words of the vocabulary
+the classifier learns from."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cityops.db import Base, JSONType
@@ -45,7 +47,9 @@ class CitizenRequest(Base):
     token: Mapped[str] = mapped_column(String(40), unique=True)
     channel: Mapped[str] = mapped_column(String(16))  # open311, web, hotline
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
-    service_code: Mapped[str] = mapped_column(ForeignKey("citizen_services.code"))
+    # None when the resident left the kind of problem to the centre (the classifier chose,
+    # or the call-taker will).
+    service_code: Mapped[str | None] = mapped_column(ForeignKey("citizen_services.code"))
     event_id: Mapped[int] = mapped_column(ForeignKey("source_events.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -62,3 +66,63 @@ class CitizenRequest(Base):
     device_id: Mapped[str | None] = mapped_column(String(80))
     account_id: Mapped[str | None] = mapped_column(String(80))
     requested_at: Mapped[datetime]
+    # How the case's class was decided: chosen (by the resident or the call-taker),
+    # automatic (the classifier was sure enough), call_taker (left for a person to decide).
+    routing: Mapped[str] = mapped_column(String(16), default="chosen")
+    joined: Mapped[bool] = mapped_column(Boolean, default=False)  # joined an open case
+    phone_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    taken_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))  # the call-taker
+    photo_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)  # case attachments
+    rating: Mapped[str | None] = mapped_column(String(24))  # the resident's own, at the end
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]
+
+
+class CitizenCallback(Base):
+    """A call-taker's call back to a resident after the case closed (回访): whether they
+    were reached, how satisfied they were, what they said."""
+
+    __tablename__ = "citizen_callbacks"
+    __table_args__ = (Index("ix_citizen_callbacks_request", "request_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("citizen_requests.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    person_name: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime]
+    reached: Mapped[bool] = mapped_column(Boolean)
+    rating: Mapped[str | None] = mapped_column(String(24))
+    note: Mapped[str] = mapped_column(Text, default="")
+    reopened: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PhoneCode(Base):
+    """A code sent to a phone to verify it belongs to the resident reporting: kept as a
+    keyed hash, good for a few minutes and a few tries."""
+
+    __tablename__ = "citizen_phone_codes"
+    __table_args__ = (Index("ix_citizen_phone_codes_phone", "phone", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64), default="")  # the sender's address
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None]
+
+
+class VocabularyTerm(Base):
+    """A word residents use for a class (synonyms, dialect, miswritings, English), which
+    the classifier learns from; edited by admins."""
+
+    __tablename__ = "citizen_vocabulary"
+    __table_args__ = (UniqueConstraint("class_code", "term", name="uq_citizen_vocabulary"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_code: Mapped[str] = mapped_column(ForeignKey("catalog_classes.code"))
+    term: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))

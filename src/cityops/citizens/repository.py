@@ -1,4 +1,5 @@
-"""What the citizens' context reads: services, requests, and the cases residents follow."""
+"""What the citizens' context reads: services, requests, the cases residents follow, their
+call-backs, phone codes and the vocabulary."""
 
 from __future__ import annotations
 
@@ -10,9 +11,15 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from cityops.cases.models import Case, CaseStep
-from cityops.cases.workflow import Action
-from cityops.citizens.models import CitizenRequest, CitizenService
+from cityops.cases.models import Case, CaseAttachment, CaseStep
+from cityops.cases.workflow import OPEN_STATES, Action
+from cityops.citizens.models import (
+    CitizenCallback,
+    CitizenRequest,
+    CitizenService,
+    PhoneCode,
+    VocabularyTerm,
+)
 from cityops.ingest.models import SourceEvent
 from cityops.org.models import Department
 
@@ -173,3 +180,86 @@ def requests_of_case(session: Session, case_id: int) -> list[CitizenRequest]:
         select(CitizenRequest).where(CitizenRequest.case_id == case_id)
         .order_by(CitizenRequest.id)
     ))  # fmt: skip
+
+
+def open_cases_around(
+    session: Session, lon: float, lat: float, *, margin_deg: float, since: datetime, limit: int
+) -> list[Case]:
+    """Open cases reported since `since` within a box of `margin_deg` around a point, of
+    any class: the candidates a report may be about."""
+    return list(session.scalars(
+        select(Case)
+        .where(
+            Case.state.in_(sorted(s.value for s in OPEN_STATES)),
+            Case.lon.between(lon - margin_deg, lon + margin_deg),
+            Case.lat.between(lat - margin_deg, lat + margin_deg),
+            Case.created_at >= since,
+        )
+        .order_by(Case.created_at.desc())
+        .limit(limit)
+    ))  # fmt: skip
+
+
+def state_steps(session: Session, case_id: int) -> list[CaseStep]:
+    """The steps that moved the case, and the notes, oldest first."""
+    return list(session.scalars(
+        select(CaseStep).where(CaseStep.case_id == case_id).order_by(CaseStep.seq)
+    ))  # fmt: skip
+
+
+def callbacks_of(session: Session, request_ids: Sequence[int]) -> dict[int, list[CitizenCallback]]:
+    found: dict[int, list[CitizenCallback]] = {}
+    for i in range(0, len(request_ids), CHUNK):
+        for row in session.scalars(
+            select(CitizenCallback)
+            .where(CitizenCallback.request_id.in_(request_ids[i : i + CHUNK]))
+            .order_by(CitizenCallback.id)
+        ):
+            found.setdefault(row.request_id, []).append(row)
+    return found
+
+
+def callbacks_due(session: Session, *, limit: int) -> list[tuple[CitizenRequest, Case]]:
+    """Closed requests with a phone to call, no call-back yet and no rating of the
+    resident's own, the longest closed first."""
+    called = select(CitizenCallback.request_id)
+    return [(r, c) for r, c in session.execute(
+        select(CitizenRequest, Case)
+        .join(Case, Case.id == CitizenRequest.case_id)
+        .where(
+            Case.state.in_(["closed", "evaluated"]),
+            CitizenRequest.phone.is_not(None),
+            CitizenRequest.rating.is_(None),
+            CitizenRequest.id.not_in(called),
+        )
+        .order_by(Case.closed_at, CitizenRequest.id)
+        .limit(limit)
+    )]  # fmt: skip
+
+
+def phone_codes_since(session: Session, phone: str, since: datetime) -> list[PhoneCode]:
+    return list(session.scalars(
+        select(PhoneCode).where(PhoneCode.phone == phone, PhoneCode.created_at >= since)
+        .order_by(PhoneCode.created_at.desc())
+    ))  # fmt: skip
+
+
+def codes_from_client_since(session: Session, client: str, since: datetime) -> int:
+    return len(session.scalars(
+        select(PhoneCode.id).where(PhoneCode.client == client, PhoneCode.created_at >= since)
+    ).all())  # fmt: skip
+
+
+def vocabulary_terms(session: Session, class_code: str | None = None) -> list[VocabularyTerm]:
+    query = select(VocabularyTerm).order_by(VocabularyTerm.class_code, VocabularyTerm.id)
+    if class_code is not None:
+        query = query.where(VocabularyTerm.class_code == class_code)
+    return list(session.scalars(query))
+
+
+def attachments(session: Session, ids: Sequence[int]) -> list[CaseAttachment]:
+    if not ids:
+        return []
+    rows = {a.id: a for a in session.scalars(
+        select(CaseAttachment).where(CaseAttachment.id.in_(list(ids))))}  # fmt: skip
+    return [rows[i] for i in ids if i in rows]

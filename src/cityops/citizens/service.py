@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cityops.auth.service import Principal
+from cityops.auth.service import Principal, record_audit
 from cityops.cases.intake import IntakeEnv
 from cityops.cases.models import Case, CaseStep
 from cityops.cases.service import CaseEnv, SystemNote, add_system_notes
@@ -26,10 +25,20 @@ from cityops.cases.workflow import SYSTEM, TERMINAL_STATES, Action, Actor, State
 from cityops.catalog.models import CaseClass
 from cityops.citizens import repository
 from cityops.citizens.classify import Classifier, KnownClass, build, vocabulary
-from cityops.citizens.models import CitizenRequest, CitizenService
-from cityops.citizens.schemas import RequestIn, UpdateIn
-from cityops.errors import FieldProblem, Forbidden, ImportFailed, ImportProblem, Invalid, NotFound
+from cityops.citizens.intake import new_ticket
+from cityops.citizens.models import CitizenRequest, CitizenService, VocabularyTerm
+from cityops.citizens.schemas import RequestIn, UpdateIn, VocabularyTermIn
+from cityops.errors import (
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    ImportFailed,
+    ImportProblem,
+    Invalid,
+    NotFound,
+)
 from cityops.ingest.service import ingest_events, validation_problems
+from cityops.kit.privacy import mask_personal
 from cityops.kit.storage import BlobStorage
 
 SEED = Path(__file__).parent / "seed" / "services.csv"
@@ -71,16 +80,6 @@ EXTENDED_STATUS = {
 }
 # Who a resident's follow-up is noted by on the case.
 RESIDENT = Actor(id=None, name="市民", roles=frozenset({SYSTEM}), rule="open311-update")
-
-# Personal data a resident may type into a description, masked wherever it is shown to
-# the public: mainland mobile numbers, landlines and resident ID numbers.
-_PERSONAL = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|\d{17}[\dXx]|0\d{2,3}-?\d{7,8})(?!\d)")
-
-
-def mask_personal(text: str) -> str:
-    """`text` with phone and ID numbers masked, their first three and last two digits kept."""
-    return _PERSONAL.sub(lambda m: m.group()[:3] + "*" * (len(m.group()) - 5) + m.group()[-2:],
-                         text)  # fmt: skip
 
 
 def load_services(
@@ -187,7 +186,7 @@ def submit_request(
             errors=[FieldProblem("lat", "required"), FieldProblem("long", "required")],
         )
     source = _source(principal, channel)
-    token = secrets.token_hex(16)
+    token = new_ticket()
     external_id = f"key-{idempotency_key}" if idempotency_key else f"token-{token}"
     if idempotency_key:
         earlier = repository.request_by_external_id(session, source, external_id)
@@ -427,7 +426,101 @@ def load_classifier(session: Session) -> Classifier:
     services = [(s.class_code, f"{s.name} {s.description} {' '.join(s.keywords)}")
                 for s in repository.active_services(session)]  # fmt: skip
     cases = repository.closed_case_texts(session, per_class=CASES_PER_CLASS)
-    return build(classes, vocabulary(), services, cases)
+    return build(classes, district_vocabulary(session), services, cases)
+
+
+VOCABULARY_SEED = Path(__file__).parent / "seed" / "vocabulary.csv"
+
+
+def district_vocabulary(session: Session) -> dict[str, list[str]]:
+    """The district's vocabulary, as its admins keep it; the shipped one until a
+    vocabulary is loaded (`cityops import vocabulary`), so a new district starts with a
+    classifier that knows residents' words."""
+    terms: dict[str, list[str]] = {}
+    for row in repository.vocabulary_terms(session):
+        terms.setdefault(row.class_code, []).append(row.term)
+    return terms or vocabulary(VOCABULARY_SEED)
+
+
+def load_vocabulary(
+    session: Session, now: datetime, path: Path = VOCABULARY_SEED, *, strict: bool = False
+) -> int:
+    """Add the terms of a CSV (`class_code`, `terms` separated by `;`; the shipped
+    vocabulary by default) that the district lacks. Returns how many were added.
+
+    `strict` (an import): a class the catalog lacks fails the whole file, every problem
+    listed; otherwise (the seed on a smaller catalog) its terms are skipped."""
+    classes = set(session.scalars(select(CaseClass.code).where(CaseClass.active.is_(True))))
+    existing = {(t.class_code, t.term) for t in repository.vocabulary_terms(session)}
+    problems: list[ImportProblem] = []
+    new: list[VocabularyTerm] = []
+    with path.open(encoding="utf-8") as f:
+        for n, row in enumerate(csv.DictReader(f)):
+            code = (row.get("class_code") or "").strip()
+            if code not in classes:
+                if strict:
+                    problems.append(ImportProblem(path.name, n + 2, "class_code",
+                                                  f"no active case class {code!r}"))  # fmt: skip
+                continue
+            for term in (t.strip() for t in (row.get("terms") or "").split(";")):
+                if not term or (code, term) in existing:
+                    continue
+                if len(term) > MAX_TERM:
+                    message = f"{term[:20]!r}… is over {MAX_TERM} characters"
+                    problems.append(ImportProblem(path.name, n + 2, "terms", message))
+                    continue
+                existing.add((code, term))
+                new.append(VocabularyTerm(class_code=code, term=term, created_at=now))
+    if problems:
+        raise ImportFailed(problems)
+    session.add_all(new)
+    session.flush()
+    return len(new)
+
+
+MAX_TERM = 80
+VOCABULARY_ROLES = frozenset({"admin"})
+
+
+def add_term(
+    session: Session, actor: Actor, sent: VocabularyTermIn, now: datetime
+) -> VocabularyTerm:
+    """An admin teaches the classifier a word residents use for a class. The first edit of
+    a district still on the shipped vocabulary copies it in first, so the edit adds to it
+    rather than replacing it."""
+    if not actor.roles & VOCABULARY_ROLES:
+        raise Forbidden("the vocabulary is edited by admins")
+    code = sent.class_code.strip().upper()
+    klass = session.get(CaseClass, code)
+    if klass is None or not klass.active:
+        raise Invalid(f"class_code: no active case class {code!r}",
+                      errors=[FieldProblem("class_code", "unknown or inactive class")])  # fmt: skip
+    if not sent.term:
+        raise Invalid("term: empty", errors=[FieldProblem("term", "empty")])
+    if not repository.vocabulary_terms(session):
+        load_vocabulary(session, now)
+    if any(t.term == sent.term for t in repository.vocabulary_terms(session, code)):
+        raise Conflict(f"term: {sent.term!r} is already a word of {code}",
+                       errors=[FieldProblem("term", "already there")])  # fmt: skip
+    row = VocabularyTerm(class_code=code, term=sent.term, created_at=now, created_by=actor.id)
+    session.add(row)
+    session.flush()
+    record_audit(session, Principal(actor=actor), "vocabulary.add", "vocabulary_term", row.id,
+                 now=now, after={"class_code": code, "term": sent.term})  # fmt: skip
+    return row
+
+
+def remove_term(session: Session, actor: Actor, term_id: int, now: datetime) -> None:
+    if not actor.roles & VOCABULARY_ROLES:
+        raise Forbidden("the vocabulary is edited by admins")
+    row = session.get(VocabularyTerm, term_id)
+    if row is None:
+        raise NotFound(f"no term {term_id}")
+    before = {"class_code": row.class_code, "term": row.term}
+    record_audit(session, Principal(actor=actor), "vocabulary.remove", "vocabulary_term",
+                 row.id, now=now, before=before)  # fmt: skip
+    session.delete(row)
+    session.flush()
 
 
 # Who sees residents' contact details in full: those who call them back (回访).

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from cityops.auth.models import Account
 from cityops.auth.passwords import hash_password
 from cityops.catalog.service import load_seed
-from cityops.citizens.service import load_services
+from cityops.citizens.service import load_services, load_vocabulary
 from cityops.demo.geography import DISTRICT_CODE, area_m2, build_areas
 from cityops.org.models import Department, DepartmentKind, DutyAssignment, Person, Region
 
@@ -60,6 +60,7 @@ def build_district(session: Session, *, start: datetime) -> Staff:
     """Regions, departments (the catalog seed's and street offices), staff and duty."""
     load_seed(session)
     load_services(session, start)
+    load_vocabulary(session, start)
     for area in build_areas():
         minx, miny, maxx, maxy = area.geometry.bounds
         session.add(Region(
