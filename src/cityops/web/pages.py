@@ -75,6 +75,19 @@ def video(request: Request) -> HTMLResponse:
     return _page(request, "video.html", verify_roles=" ".join(VERIFY_ROLES))
 
 
+@router.get("/report/", response_class=HTMLResponse)
+def report(request: Request) -> HTMLResponse:
+    """The residents' phone page: report a problem without an account, get a ticket."""
+    return _page(request, "report.html")
+
+
+@router.get("/report/track", response_class=HTMLResponse)
+def track(request: Request) -> HTMLResponse:
+    """The residents' tracking page: a ticket's progress and answer, and its rating.
+    The ticket comes in `?ticket=`; the page asks the public API for the rest."""
+    return _page(request, "track.html")
+
+
 @router.get("/app/manifest.webmanifest")
 def worker_manifest(request: Request) -> JSONResponse:
     """Makes the phone app installable (a PWA) on the home screen, in the user's language."""
