@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shapely
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -75,10 +76,26 @@ def video(request: Request) -> HTMLResponse:
     return _page(request, "video.html", verify_roles=" ".join(VERIFY_ROLES))
 
 
+# Where a map opens when there is nothing of the district's to fit it to.
+FALLBACK_CENTRE = (29.561, 106.572)
+
+
+def _district_centre(request: Request) -> tuple[float, float]:
+    """The middle of the district's grids (lat, lon): where a resident's map opens."""
+    context = request.app.state.context
+    with context.read_sessions() as session:
+        grids = context.grids.get(session)
+    if not len(grids):
+        return FALLBACK_CENTRE
+    minx, miny, maxx, maxy = shapely.total_bounds(grids.geometries)
+    return (miny + maxy) / 2, (minx + maxx) / 2
+
+
 @router.get("/report/", response_class=HTMLResponse)
 def report(request: Request) -> HTMLResponse:
     """The residents' phone page: report a problem without an account, get a ticket."""
-    return _page(request, "report.html")
+    lat, lon = _district_centre(request)
+    return _page(request, "report.html", centre_lat=f"{lat:.6f}", centre_lon=f"{lon:.6f}")
 
 
 @router.get("/report/track", response_class=HTMLResponse)
