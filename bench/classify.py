@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from cityops.citizens.classify import build, catalog_classes, vocabulary  # noqa: E402
+from cityops.config import Settings  # noqa: E402
 
 REPORTS = ROOT / "tests" / "citizens" / "data" / "reports.csv"
 SERVICES = ROOT / "src" / "cityops" / "citizens" / "seed" / "services.csv"
@@ -37,6 +38,9 @@ def shipped_services() -> list[tuple[str, str]]:
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+AUTO_CONFIDENCE = Settings.model_fields["classify_auto_confidence"].default
 
 
 def rss_mib() -> float:
@@ -58,6 +62,7 @@ def main() -> None:
     with REPORTS.open(encoding="utf-8") as f:
         reports = list(csv.DictReader(f))
     top1 = top3 = 0
+    auto = auto_right = 0  # routed without a person: confidence at the default threshold
     by_kind: dict[str, list[int]] = {}
     confusions: Counter[tuple[str, str]] = Counter()
     times = []
@@ -69,6 +74,9 @@ def main() -> None:
         hit1, hit3 = codes[:1] == [r["class_code"]], r["class_code"] in codes
         top1 += hit1
         top3 += hit3
+        if suggestions and suggestions[0].confidence >= AUTO_CONFIDENCE:
+            auto += 1
+            auto_right += hit1
         for kind in re.split(r"[,;\s]+", r.get("note") or "plain"):
             counts = by_kind.setdefault(kind, [0, 0, 0])
             counts[0] += 1
@@ -82,6 +90,9 @@ def main() -> None:
           f"(the process grew by {grown:.1f} MiB)")  # fmt: skip
     print(f"top-1 {100 * top1 / n:.1f} %   top-3 {100 * top3 / n:.1f} %   "
           f"(target 85 % / 95 %)")  # fmt: skip
+    right = 100 * auto_right / max(auto, 1)
+    print(f"routed automatically (confidence ≥ {AUTO_CONFIDENCE}): {auto} of {n} "
+          f"({100 * auto / n:.1f} %), {right:.1f} % of them right")  # fmt: skip
     print(f"time a report: p50 {pct(times, 50):.3f} ms, p99 {pct(times, 99):.3f} ms")
     print("by kind            count   top-1   top-3")
     for kind, (count, h1, h3) in sorted(by_kind.items()):
