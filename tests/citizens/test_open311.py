@@ -250,3 +250,18 @@ def test_the_centre_sees_who_reported_in_full_only_where_it_calls_residents_back
     # someone who may not see the case is told nothing of it
     r = client.get(f"/api/v1/citizens/requests?case_id={case_id}", headers=login("handler"))
     assert r.status_code == 404
+
+
+def test_a_request_that_says_what_an_open_request_nearby_says_follows_its_case(
+    client: TestClient, open311_key: str
+) -> None:
+    lon, lat = inside(GRID_A)
+    (first,) = submit(client, open311_key, description="门口垃圾堆了好几天没人清理").json()
+    # 100 m north: beyond the class's merge radius (50 m), but the same problem in other words
+    r = submit(client, open311_key, lat=str(lat + 0.0009), long=str(lon),
+               description="门口的垃圾好几天没人收了，很臭")  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert r.json()[0]["service_request_id"] == first["service_request_id"]
+    other = submit(client, open311_key, lat=str(lat + 0.0009), long=str(lon),
+                   service_code="E0502", description="人行道上有人摆摊卖水果")  # fmt: skip
+    assert other.json()[0]["service_request_id"] != first["service_request_id"]

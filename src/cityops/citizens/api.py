@@ -314,6 +314,7 @@ def _submit(context: Context, principal: Principal, form: dict[str, Any],
     def work(session: Session) -> Taken:
         env = context.intake_env(session, context.clock.now())
         return service.submit_request(session, env, principal, form, channel="open311",
+                                      classifier=context.classifier.get(session),
                                       idempotency_key=idempotency)  # fmt: skip
 
     return context.in_transaction(work)

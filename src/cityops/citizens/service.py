@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,14 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cityops.auth.service import Principal, record_audit
-from cityops.cases.intake import IntakeEnv
+from cityops.cases.intake import IntakeEnv, intake
 from cityops.cases.models import Case, CaseStep
 from cityops.cases.service import CaseEnv, SystemNote, add_system_notes
 from cityops.cases.workflow import SYSTEM, TERMINAL_STATES, Action, Actor, State
 from cityops.catalog.models import CaseClass
 from cityops.citizens import repository
 from cityops.citizens.classify import Classifier, KnownClass, build, vocabulary
-from cityops.citizens.intake import new_ticket
+from cityops.citizens.intake import new_ticket, same_problem
 from cityops.citizens.models import CitizenRequest, CitizenService, VocabularyTerm
 from cityops.citizens.schemas import RequestIn, UpdateIn, VocabularyTermIn
 from cityops.errors import (
@@ -37,7 +37,7 @@ from cityops.errors import (
     Invalid,
     NotFound,
 )
-from cityops.ingest.service import ingest_events, validation_problems
+from cityops.ingest.service import check_request, prepare, validation_problems
 from cityops.kit.privacy import mask_personal
 from cityops.kit.storage import BlobStorage
 
@@ -159,6 +159,7 @@ def submit_request(
     form: dict[str, Any],
     *,
     channel: str,
+    classifier: Classifier,
     idempotency_key: str | None = None,
 ) -> Taken:
     """Take in a resident's request in the caller's transaction: checked whole (nothing is
@@ -202,7 +203,15 @@ def submit_request(
     }  # fmt: skip
     if principal.api_key_id is None:
         event.pop("source")
-    (result,) = ingest_events(session, env, principal, [event], max_batch=1)
+    check_request(principal, [event], max_batch=1)
+    signals, rejected = prepare(principal, [event], env.now)
+    if rejected:
+        problems = [FieldProblem(e["path"], e["message"]) for e in rejected[0].errors]
+        raise Invalid(_summary(problems), errors=problems)
+    # A report that says what an open case nearby says joins it, whatever its service.
+    about = same_problem(session, classifier, description, sent.long, sent.lat, env.now)
+    signal = replace(signals[0], join_case_id=about.id if about is not None else None)
+    (result,) = intake(session, env, [signal])
     if result.status == "rejected":
         problems = [FieldProblem(e["path"], e["message"]) for e in result.errors]
         raise Invalid(_summary(problems), errors=problems)
@@ -215,7 +224,7 @@ def submit_request(
         media_url=str(sent.media_url) if sent.media_url else None, attributes=attributes,
         first_name=sent.first_name, last_name=sent.last_name, email=sent.email,
         phone=sent.phone, device_id=sent.device_id, account_id=sent.account_id,
-        requested_at=env.now,
+        requested_at=env.now, joined=result.status == "merged",
     )  # fmt: skip
     session.add(row)
     session.flush()
