@@ -28,6 +28,28 @@ const TEXT = {
     key_queue: "切换队列", key_move: "上一件/下一件", key_open: "打开案件", key_select: "选中/取消选中",
     key_search: "搜索", key_dispatch: "派遣（回车按首条建议）", key_action: "第一个可办操作",
     key_escape: "关闭表单", key_help: "本帮助", nav_sensors: "物联感知", nav_video: "视频监控",
+    hotline: "热线受理", callbacks: "回访", callbacks_due: "回访待办", no_callbacks: "暂无待回访的诉求",
+    caller_says: "来电内容", caller_says_hint: "记录来电人所述的问题、地点和情况",
+    call_suggested: "智能分类建议", other_class: "其他类别", no_other_class: "（不另选）",
+    classifying: "正在识别类别…", no_class_guess: "未能识别类别",
+    route_automatic_hint: "置信度达到 {threshold}%：提交后自动分类、分派",
+    route_chosen_hint: "已选类别：{name}",
+    route_call_taker_hint: "未选类别：提交后进入待受理队列，由受理员人工分类",
+    map_hint: "在地图上点选事发地点，或直接输入坐标", lat: "纬度", lon: "经度", address: "地址（可选）",
+    caller_name: "来电人姓名", caller_phone: "联系电话",
+    bad_phone: "联系电话只能包含数字、空格、括号和连字符，至少 5 位", submit_call: "提交受理", new_call: "新来电",
+    need_description: "请填写来电内容", need_place: "请在地图上点选事发地点或输入坐标",
+    call_taken: "已受理", ticket: "工单编号", case: "案件", routing: "分派方式",
+    routing_automatic: "自动分派", routing_chosen: "已选类别", routing_call_taker: "待人工分类",
+    joined: "已并入在办案件（同一问题已有人反映）", joined_short: "并入在办案件", open_case: "查看案件",
+    closed_at: "结案时间", caller: "来电人", phone: "电话", email: "邮箱",
+    reached: "是否联系上", reached_yes: "已联系上", reached_no: "未联系上", rating: "满意度",
+    no_rating: "未评价", callback_note: "回访记录", record_callback: "记录回访",
+    need_reached: "请选择是否联系上", need_rating: "请选择市民的满意度", callback_saved: "回访已记录",
+    callback_reopened: "回访已记录：市民不满意，案件已重新打开，回到待受理队列",
+    residents_requests: "市民诉求", callback_list: "回访", resident_rating: "市民评价",
+    anonymous: "（未留姓名）", masked: "已脱敏",
+    key_hotline: "热线受理（新来电）", key_callbacks: "回访待办", key_submit_call: "提交受理",
   },
   en: {
     title: "Dispatch console", login: "Log in", username: "Username", password: "Password",
@@ -55,6 +77,36 @@ const TEXT = {
     key_select: "Select / unselect", key_search: "Search",
     key_dispatch: "Dispatch (Enter takes the first suggestion)", key_action: "First allowed action",
     key_escape: "Close the form", key_help: "This help", nav_sensors: "Sensors", nav_video: "Video",
+    hotline: "Hotline intake", callbacks: "Call-backs", callbacks_due: "Call-backs due",
+    no_callbacks: "No call-backs due", caller_says: "What the caller says",
+    caller_says_hint: "The problem, the place and what the caller saw",
+    call_suggested: "Suggested classes", other_class: "Other class", no_other_class: "(none)",
+    classifying: "Classifying…", no_class_guess: "No class recognised",
+    route_automatic_hint: "Confidence at least {threshold}%: classified and routed automatically",
+    route_chosen_hint: "Chosen class: {name}",
+    route_call_taker_hint: "No class chosen: the case waits in the To accept queue to be classified",
+    map_hint: "Click the place on the map, or type its coordinates", lat: "Latitude",
+    lon: "Longitude", address: "Address (optional)", caller_name: "Caller's name",
+    caller_phone: "Caller's phone",
+    bad_phone: "A phone number has digits, spaces, brackets and dashes only, at least 5",
+    submit_call: "Take the call", new_call: "New call",
+    need_description: "Write down what the caller says",
+    need_place: "Click the place on the map or type its coordinates",
+    call_taken: "Call taken", ticket: "Ticket", case: "Case", routing: "Routing",
+    routing_automatic: "Routed automatically", routing_chosen: "Class chosen",
+    routing_call_taker: "Waits to be classified",
+    joined: "Joined an open case (the problem was already reported)",
+    joined_short: "joined an open case", open_case: "Open the case",
+    closed_at: "Closed", caller: "Caller", phone: "Phone", email: "Email",
+    reached: "Reached?", reached_yes: "Reached", reached_no: "Not reached", rating: "Satisfaction",
+    no_rating: "not rated", callback_note: "Call-back note", record_callback: "Record the call-back",
+    need_reached: "Say whether the caller was reached",
+    need_rating: "Choose how satisfied the resident is", callback_saved: "Call-back recorded",
+    callback_reopened: "Call-back recorded: the resident is dissatisfied, the case is reopened and waits in To accept",
+    residents_requests: "Residents' requests", callback_list: "Call-backs",
+    resident_rating: "Resident's rating", anonymous: "(no name given)", masked: "masked",
+    key_hotline: "Hotline intake (new call)", key_callbacks: "Call-backs due",
+    key_submit_call: "Take the call",
   },
 };
 
@@ -74,7 +126,7 @@ const ACTIONS = {
   report_handled: ["处置反馈", "Report handled"], send_check: ["派发核查", "Send to check"],
   check: ["核查", "Check"], self_handle: ["自处理", "Fixed on the spot"], close: ["结案", "Close"],
   evaluate: ["评价", "Evaluate"], escalate: ["超时升级", "Escalate"], urge: ["督办", "Urge"],
-  note: ["情况记录", "Note"],
+  note: ["情况记录", "Note"], reopen: ["重新办理", "Reopen"],
 };
 const SOURCES = {
   camera: ["视频", "Camera"], sensor: ["传感器", "Sensor"], inspector: ["监督员", "Inspector"],
@@ -97,6 +149,16 @@ const BULK = {
   to_close: ["close"], overdue: ["urge"],
 };
 const HOME_QUEUE = { call_taker: "to_accept", shift_leader: "to_file", dispatcher: "to_dispatch" };
+// Who takes hotline calls and calls residents back (回访): the API lets only them, and only
+// they see residents' contacts in full.
+const INTAKE_ROLES = ["call_taker", "shift_leader", "admin"];
+const RATINGS = {
+  satisfied: ["满意", "Satisfied"], basically_satisfied: ["基本满意", "Fairly satisfied"],
+  dissatisfied: ["不满意", "Dissatisfied"],
+};
+const CHANNELS = {
+  hotline: ["热线", "Hotline"], web: ["市民网页", "Residents' page"], open311: ["Open311", "Open311"],
+};
 const LIGHTS = { green: "#1f9d55", yellow: "#d69e2e", red: "#c53030" };
 const PAGE = 50;
 
@@ -117,6 +179,8 @@ let caseMap = null;
 let refreshTimer = null;
 const classes = new Map();
 const departments = new Map();
+let view = "list"; // what the middle column shows: "list" (the queue), "hotline" or "callbacks"
+let mayTakeCalls = false; // hotline intake and call-backs are for INTAKE_ROLES only
 
 // -- session ----------------------------------------------------------------------------
 
@@ -128,6 +192,9 @@ function showLogin() {
   $("#login").hidden = false;
   $("#desk").hidden = true;
   $("#logout").hidden = true;
+  mayTakeCalls = false;
+  $("#desks").hidden = true;
+  showView("list");
 }
 whenUnauthorized(showLogin);
 
@@ -138,13 +205,15 @@ async function start() {
   $("#logout").hidden = false;
   $("#who").textContent = me.name;
   queue = HOME_QUEUE[me.roles.find((r) => HOME_QUEUE[r])] || "to_dispatch";
+  mayTakeCalls = INTAKE_ROLES.some((role) => me.roles.includes(role));
+  $("#desks").hidden = !mayTakeCalls;
   await loadReference();
   renderQueues({});
   live = new Live({
     personId: me.id,
     onStatus: setOnline,
     onUnauthorized: showLogin,
-    onHello: () => refresh(),
+    onHello: () => Promise.all([refresh(), loadCallbacks().catch(() => {})]),
     onFrame: (frame) => received(frame),
   });
   live.connect();
@@ -160,6 +229,9 @@ async function loadReference() {
   for (const d of depts.items) departments.set(d.id, d);
   const classSelect = $("#filter-class");
   for (const k of catalog) classSelect.add(new Option(`${k.code} ${k.name}`, k.code));
+  const callClass = $("#call-class");
+  callClass.length = 1; // a second login must not list the classes twice
+  for (const k of catalog) callClass.add(new Option(`${k.code} ${k.name}`, k.code));
   const streetSelect = $("#filter-street");
   for (const s of streets.items) {
     if (!me.scope_code || s.code.startsWith(me.scope_code) || me.scope_code.startsWith(s.code)) {
@@ -188,8 +260,9 @@ function renderQueues(counts) {
     button.type = "button";
     button.role = "tab";
     button.dataset.queue = name;
-    button.className = `queue${name === queue ? " current" : ""}${name === "overdue" ? " alarm" : ""}`;
-    button.setAttribute("aria-selected", String(name === queue));
+    const here = name === queue && view === "list";
+    button.className = `queue${here ? " current" : ""}${name === "overdue" ? " alarm" : ""}`;
+    button.setAttribute("aria-selected", String(here));
     const label = document.createElement("span");
     label.textContent = t(`q_${name}`);
     const key = document.createElement("kbd");
@@ -267,6 +340,7 @@ function renderRows(fresh) {
 
 function switchQueue(name) {
   queue = name;
+  showView("list");
   $("#bulk-progress").hidden = true;
   cursor = -1;
   chosen.clear();
@@ -281,7 +355,11 @@ async function refresh() {
 // Frames come in bursts (a camera gateway, a bulk action): one reload per burst is enough.
 function refreshSoon() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => refresh().catch(() => {}), 150);
+  // A case that closes may owe its residents a call-back: the call-back list follows too.
+  refreshTimer = setTimeout(() => {
+    refresh().catch(() => {});
+    loadCallbacks().catch(() => {});
+  }, 150);
 }
 
 function received(frame) {
@@ -390,6 +468,7 @@ async function openCase(id, { keepForm = false } = {}) {
   renderActions(c, keepForm);
   renderTimeline(c);
   renderEvidence(c).catch(() => {});
+  renderRequests(c).catch(() => { $("#case-requests").hidden = true; });
   showOnMap(c).catch(() => {});
 }
 
@@ -646,6 +725,56 @@ async function renderEvidence(c) {
   }
 }
 
+// The residents' requests the case stands for (several when reports joined it), with their
+// ratings and the call-backs made; contacts come masked for the roles that do not call back.
+async function renderRequests(c) {
+  const requests = await api(`/citizens/requests?case_id=${c.id}`);
+  if (current?.id !== c.id) return;
+  const box = $("#case-requests");
+  box.hidden = requests.length === 0;
+  $("ol", box).replaceChildren(...requests.map((r) => {
+    const li = document.createElement("li");
+    li.dataset.requestId = r.id;
+    const head = document.createElement("div");
+    const channel = document.createElement("strong");
+    channel.textContent = pick(CHANNELS[r.channel]) || r.channel;
+    const when = document.createElement("span");
+    when.className = "muted";
+    when.textContent = ` ${r.token} · ${formatTime(r.requested_at, ui.lang)}`;
+    head.append(channel, when);
+    if (TEXT.zh[`routing_${r.routing}`]) head.append(` · ${t(`routing_${r.routing}`)}`);
+    if (r.joined) head.append(` · ${t("joined_short")}`);
+    const text = document.createElement("p");
+    text.textContent = r.description;
+    li.append(head, text);
+    const contact = r.contact || {};
+    const who = [contactName(contact), contact.phone, contact.email].filter(Boolean).join(" · ");
+    const whoLine = document.createElement("p");
+    whoLine.className = "muted";
+    whoLine.textContent = `${t("caller")}: ${who}${contact.masked ? ` (${t("masked")})` : ""}`;
+    li.append(whoLine);
+    if (r.rating) {
+      const rated = document.createElement("p");
+      rated.className = `rating ${r.rating.rating}`;
+      rated.textContent = `${t("resident_rating")}: ${pick(RATINGS[r.rating.rating]) || r.rating.rating}${r.rating.comment ? ` · ${r.rating.comment}` : ""}`;
+      li.append(rated);
+    }
+    if (r.callbacks?.length) {
+      const calls = document.createElement("ul");
+      calls.className = "calls";
+      for (const cb of r.callbacks) {
+        const item = document.createElement("li");
+        const verdict = cb.reached ? `${t("reached_yes")} · ${pick(RATINGS[cb.rating]) || t("no_rating")}` : t("reached_no");
+        item.textContent = `${t("callback_list")} ${formatTime(cb.at, ui.lang)} ${cb.by ?? ""}: ${verdict}${cb.note ? ` · ${cb.note}` : ""}`;
+        if (cb.rating === "dissatisfied") item.className = "dissatisfied";
+        calls.append(item);
+      }
+      li.append(calls);
+    }
+    return li;
+  }));
+}
+
 const gridShapes = new Map();
 async function showOnMap(c) {
   if (!caseMap) {
@@ -670,12 +799,442 @@ async function showOnMap(c) {
   setTimeout(() => caseMap.invalidateSize(), 0);
 }
 
+// -- the middle column: the queue, the hotline intake or the call-backs ---------------------
+
+function showView(name) {
+  view = name;
+  $("#list").hidden = name !== "list";
+  $("#hotline").hidden = name !== "hotline";
+  $("#callbacks").hidden = name !== "callbacks";
+  for (const button of document.querySelectorAll("#desks button")) {
+    button.classList.toggle("current", button.dataset.view === name);
+  }
+  for (const button of document.querySelectorAll("#queues ul[role=tablist] button")) {
+    button.classList.toggle("current", name === "list" && button.dataset.queue === queue);
+  }
+  if (name === "hotline") {
+    intakeMap().catch(() => {});
+    $("#call-text").focus();
+  }
+  if (name === "callbacks") loadCallbacks().catch(() => {});
+}
+
+// -- hotline intake (热线受理) ------------------------------------------------------------------
+
+const intake = {
+  key: newKey(), // one per content: a resend of the same call (a double click, a retry) is taken once
+  asked: 0, // classify answers arrive out of order when the call-taker types fast
+  timer: null,
+  text: "", // the text the shown suggestions are for
+  result: null, // the last classify answer
+  machinePick: false, // the checked class was preselected, not chosen by the call-taker
+  map: null,
+  marker: null,
+  area: null, // the bounds of the person's area, where each new call starts
+  outcome: null, // the last call taken, as the outcome box shows it
+};
+
+async function intakeMap() {
+  if (intake.map) {
+    intake.map.invalidateSize();
+    return;
+  }
+  const map = L.map("call-map", { attributionControl: false });
+  intake.map = map;
+  const tiles = document.documentElement.dataset.tiles;
+  if (tiles) L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
+  map.setView([35, 105], 4); // China, until the person's own area arrives
+  map.on("click", (event) => {
+    setPlace(event.latlng.lat, event.latlng.lng);
+    renewKey();
+  });
+  // The person's area outlined, so that the call-taker finds the caller's street quickly.
+  const area = me.scope_code
+    ? await api(`/regions/${me.scope_code}`)
+    : (await api("/regions?level=district&limit=1")).items[0];
+  if (area?.geometry) {
+    const outline = L.geoJSON(area.geometry, {
+      interactive: false, style: { color: "#0b5cad", weight: 2, fillOpacity: 0.04 },
+    }).addTo(map);
+    intake.area = outline.getBounds();
+    if (!intake.marker) map.fitBounds(intake.area, { padding: [8, 8] });
+  }
+  map.invalidateSize();
+}
+
+function setPlace(lat, lon) {
+  $("#call-lat").value = lat.toFixed(6);
+  $("#call-lon").value = lon.toFixed(6);
+  placeMarker(lat, lon);
+}
+
+function placeMarker(lat, lon) {
+  if (!intake.map) return;
+  if (!intake.marker) {
+    intake.marker = L.circleMarker([lat, lon], { radius: 8, color: "#c53030", fillColor: "#c53030", fillOpacity: 0.7 });
+    intake.marker.addTo(intake.map);
+  } else {
+    intake.marker.setLatLng([lat, lon]);
+  }
+}
+
+function typedPlace() {
+  const lat = Number.parseFloat($("#call-lat").value);
+  const lon = Number.parseFloat($("#call-lon").value);
+  if (!Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) return null;
+  return { lat, lon };
+}
+
+function renewKey() {
+  intake.key = newKey();
+}
+
+function classifySoon() {
+  clearTimeout(intake.timer);
+  intake.timer = setTimeout(() => classify().catch(() => {}), 350);
+}
+
+async function classify() {
+  const text = $("#call-text").value.trim();
+  if (text === intake.text) return;
+  const asked = ++intake.asked;
+  if (text.length < 2) {
+    intake.text = text;
+    intake.result = null;
+    renderSuggestions();
+    return;
+  }
+  $("#call-routing").textContent = t("classifying");
+  const result = await api("/citizens/classify", { method: "POST", json: { text } });
+  if (asked !== intake.asked) return;
+  intake.text = text;
+  intake.result = result;
+  renderSuggestions();
+}
+
+function chosenClass() {
+  const other = $("#call-class").value;
+  if (other) return other;
+  return $("#call-suggestions input:checked")?.value || "";
+}
+
+function renderSuggestions() {
+  const box = $("#call-suggestions");
+  const before = chosenClass();
+  const userChose = before && !intake.machinePick;
+  const suggestions = intake.result?.suggestions || [];
+  box.replaceChildren(...suggestions.map((s) => {
+    const label = document.createElement("label");
+    label.className = "check suggestion";
+    const radio = document.createElement("input");
+    radio.type = "radio";
+    radio.name = "class_choice";
+    radio.value = s.class_code;
+    const name = document.createElement("span");
+    name.textContent = `${s.name} `;
+    const code = document.createElement("small");
+    code.className = "muted";
+    code.textContent = s.class_code;
+    name.append(code);
+    const bar = document.createElement("meter");
+    bar.min = 0;
+    bar.max = 1;
+    bar.value = s.confidence;
+    const pct = document.createElement("span");
+    pct.className = "confidence";
+    pct.textContent = `${Math.round(s.confidence * 100)}%`;
+    label.append(radio, name, bar, pct);
+    return label;
+  }));
+  if (intake.text && !suggestions.length) box.textContent = t("no_class_guess");
+  if (userChose) {
+    // The call-taker's own choice stands; one that left the top three moves to the picker.
+    const radio = box.querySelector(`input[value="${before}"]`);
+    if (radio && !$("#call-class").value) radio.checked = true;
+    else $("#call-class").value = before;
+    intake.machinePick = false;
+  } else {
+    intake.machinePick = Boolean(intake.result?.automatic && suggestions.length);
+    if (intake.machinePick) box.querySelector("input").checked = true;
+  }
+  renderRouting();
+}
+
+// What will happen to the call on submit, in the words of the outcome: a preselected class is
+// sent as none, so that the server classifies it itself ("automatic"); a chosen one is sent.
+function renderRouting() {
+  const hint = $("#call-routing");
+  const code = chosenClass();
+  if (!intake.text) hint.textContent = "";
+  else if (intake.machinePick) hint.textContent = t("route_automatic_hint", { threshold: Math.round(intake.result.threshold * 100) });
+  else if (code) hint.textContent = t("route_chosen_hint", { name: classes.get(code)?.name || code });
+  else hint.textContent = t("route_call_taker_hint");
+}
+
+function resetCall() {
+  $("#hotline-form").reset();
+  clearTimeout(intake.timer);
+  intake.asked += 1;
+  Object.assign(intake, { text: "", result: null, machinePick: false });
+  intake.marker?.remove();
+  intake.marker = null;
+  if (intake.area) intake.map.fitBounds(intake.area, { padding: [8, 8] });
+  renewKey();
+  renderSuggestions();
+  $("#call-error").hidden = true;
+  $("#call-text").focus();
+}
+
+// The fields of a problem's errors, by the names the form shows them under.
+const FIELD_NAMES = {
+  description: "caller_says", lat: "lat", lon: "lon", address: "address", caller_name: "caller_name",
+  caller_phone: "caller_phone", class_code: "class", reached: "reached", rating: "rating", note: "callback_note",
+};
+
+function problemText(exc) {
+  const errors = exc.problem?.errors || [];
+  if (!errors.length) return `${t("failed")}: ${exc.message}`;
+  return errors.map((e) => `${FIELD_NAMES[e.path] ? t(FIELD_NAMES[e.path]) : e.path}: ${e.message}`).join("; ");
+}
+
+async function submitCall(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = $("#call-error");
+  const description = $("#call-text").value.trim();
+  const place = typedPlace();
+  const phone = $("#call-phone").value.trim();
+  // The server's own rule for a phone number, told in the call-taker's words before it answers.
+  const badPhone = phone && !/^\+?[0-9 ()-]{5,30}$/.test(phone);
+  const missing = !description ? "need_description" : !place ? "need_place" : badPhone ? "bad_phone" : "";
+  if (missing) {
+    error.textContent = t(missing);
+    error.hidden = false;
+    return;
+  }
+  const body = { description, lat: place.lat, lon: place.lon };
+  for (const name of ["address", "caller_name", "caller_phone"]) {
+    const value = form.elements[name].value.trim();
+    if (value) body[name] = value;
+  }
+  // The classifier must have read this very text for its preselection to mean anything.
+  clearTimeout(intake.timer);
+  await classify().catch(() => {});
+  if (!intake.machinePick && chosenClass()) body.class_code = chosenClass();
+  const submit = form.querySelector("button[type=submit]");
+  submit.disabled = true;
+  error.hidden = true;
+  try {
+    const taken = await api("/citizens/hotline", { method: "POST", json: body, headers: { "Idempotency-Key": intake.key } });
+    await openCase(taken.case_id).catch(() => {});
+    // Kept to be shown again in the other language; the case as it was when the call was taken.
+    intake.outcome = { taken, number: current?.id === taken.case_id ? current.number : null,
+      state: current?.id === taken.case_id ? current.state : null };
+    showOutcome();
+    resetCall();
+    refreshSoon();
+  } catch (exc) {
+    error.textContent = problemText(exc);
+    error.hidden = false;
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+function fact(list, key, ...parts) {
+  const dt = document.createElement("dt");
+  dt.textContent = t(key);
+  const dd = document.createElement("dd");
+  dd.append(...parts);
+  list.append(dt, dd);
+  return dd;
+}
+
+function showOutcome() {
+  const { taken, number, state } = intake.outcome;
+  const box = $("#call-outcome");
+  const head = document.createElement("strong");
+  head.textContent = t("call_taken");
+  const list = document.createElement("dl");
+  list.className = "facts";
+  const ticket = document.createElement("span");
+  ticket.className = "ticket";
+  ticket.textContent = taken.ticket;
+  fact(list, "ticket", ticket);
+  const link = document.createElement("button");
+  link.type = "button";
+  link.className = "link case-link";
+  link.textContent = number || `#${taken.case_id}`;
+  link.addEventListener("click", () => openCase(taken.case_id));
+  fact(list, "case", link, state ? ` · ${pick(STATES[state])}` : "");
+  const routing = document.createElement("span");
+  routing.className = `routing ${taken.routing}`;
+  routing.textContent = t(`routing_${taken.routing}`);
+  const className = taken.class_code ? ` · ${classes.get(taken.class_code)?.name || taken.class_code}` : "";
+  fact(list, "routing", routing, className);
+  box.replaceChildren(head, list);
+  if (taken.joined) {
+    const joined = document.createElement("p");
+    joined.className = "joined";
+    joined.textContent = t("joined");
+    box.append(joined);
+  }
+  box.dataset.ticket = taken.ticket;
+  box.hidden = false;
+}
+
+// -- call-backs (回访) -------------------------------------------------------------------------
+
+let callbacksAsked = 0;
+
+async function loadCallbacks() {
+  if (!mayTakeCalls) return;
+  const asked = ++callbacksAsked;
+  const { items } = await api("/citizens/callbacks/due");
+  if (asked !== callbacksAsked) return;
+  $("#callback-count").textContent = items.length ? String(items.length) : "";
+  renderCallbacks(items);
+}
+
+function contactName(contact) {
+  const parts = ui.lang === "zh" ? [contact.last_name, contact.first_name] : [contact.first_name, contact.last_name];
+  return parts.filter(Boolean).join(ui.lang === "zh" ? "" : " ") || t("anonymous");
+}
+
+// The list changes under the call-taker as cases close: cards already shown are kept as they
+// are, so that a half-written call-back survives the update.
+function renderCallbacks(items) {
+  const list = $("#callback-list");
+  const shown = new Map([...list.children].map((li) => [li.dataset.requestId, li]));
+  const cards = items.map((item) => shown.get(String(item.request_id)) || callbackCard(item));
+  list.replaceChildren(...cards);
+  $("#callback-empty").hidden = items.length > 0;
+}
+
+function radios(name, options, legendKey) {
+  const fieldset = document.createElement("fieldset");
+  fieldset.className = `choices ${name}`;
+  const legend = document.createElement("legend");
+  legend.textContent = t(legendKey);
+  fieldset.append(legend);
+  for (const [value, text] of options) {
+    const label = document.createElement("label");
+    label.className = "check";
+    const radio = document.createElement("input");
+    radio.type = "radio";
+    radio.name = name;
+    radio.value = value;
+    const span = document.createElement("span");
+    span.textContent = text;
+    label.append(radio, span);
+    fieldset.append(label);
+  }
+  return fieldset;
+}
+
+function callbackCard(item) {
+  const li = document.createElement("li");
+  li.className = "card callback";
+  li.dataset.requestId = item.request_id;
+  li.dataset.caseId = item.case_id;
+  const head = document.createElement("header");
+  const title = document.createElement("strong");
+  title.textContent = item.service_name || "—";
+  const ticket = document.createElement("span");
+  ticket.className = "muted ticket";
+  ticket.textContent = item.ticket;
+  const open = document.createElement("button");
+  open.type = "button";
+  open.className = "link case-link";
+  open.textContent = t("open_case");
+  open.addEventListener("click", () => openCase(item.case_id));
+  head.append(title, " ", ticket, open);
+  const description = document.createElement("p");
+  description.className = "description";
+  description.textContent = item.description;
+  const facts = document.createElement("dl");
+  facts.className = "facts";
+  fact(facts, "closed_at", formatTime(item.closed_at, ui.lang));
+  const contact = item.contact || {};
+  fact(facts, "caller", contactName(contact));
+  if (contact.phone) {
+    const tel = document.createElement("a");
+    tel.href = `tel:${contact.phone}`;
+    tel.className = "phone";
+    tel.textContent = contact.phone;
+    fact(facts, "phone", tel);
+  }
+  if (contact.email) fact(facts, "email", contact.email);
+
+  const form = document.createElement("form");
+  form.className = "callback-form";
+  const reached = radios("reached", [["yes", t("reached_yes")], ["no", t("reached_no")]], "reached");
+  const rating = radios("rating", Object.entries(RATINGS).map(([k, names]) => [k, pick(names)]), "rating");
+  // Nobody answered: there is no satisfaction to record.
+  reached.addEventListener("change", () => {
+    rating.disabled = form.elements.reached.value === "no";
+  });
+  const note = document.createElement("textarea");
+  note.name = "note";
+  note.rows = 2;
+  note.maxLength = 2000;
+  const error = document.createElement("p");
+  error.className = "error";
+  error.role = "alert";
+  error.hidden = true;
+  const submit = document.createElement("button");
+  submit.type = "submit";
+  submit.className = "primary";
+  submit.textContent = t("record_callback");
+  form.append(reached, rating, field("callback_note", note), error, submit);
+  form.addEventListener("submit", (event) => recordCallback(event, item, li));
+  li.append(head, description, facts, form);
+  return li;
+}
+
+async function recordCallback(event, item, li) {
+  event.preventDefault();
+  const form = event.target;
+  const error = form.querySelector(".error");
+  const reached = form.elements.reached.value;
+  // The server takes a rating from a reached resident and from no one else.
+  const missing = !reached ? "need_reached" : reached === "yes" && !form.elements.rating.value ? "need_rating" : "";
+  if (missing) {
+    error.textContent = t(missing);
+    error.hidden = false;
+    return;
+  }
+  const body = {
+    reached: reached === "yes",
+    rating: reached === "yes" ? form.elements.rating.value : null,
+    note: form.elements.note.value.trim(),
+  };
+  const submit = form.querySelector("button[type=submit]");
+  submit.disabled = true;
+  try {
+    const done = await api(`/citizens/requests/${item.request_id}/callbacks`, { method: "POST", json: body });
+    li.remove();
+    const notice = $("#callback-notice");
+    notice.textContent = `${item.ticket} · ${t(done.reopened ? "callback_reopened" : "callback_saved")}`;
+    notice.classList.toggle("reopened", done.reopened);
+    notice.hidden = false;
+    if (current?.id === item.case_id) await openCase(item.case_id).catch(() => {});
+    await loadCallbacks().catch(() => {});
+    refreshSoon();
+  } catch (exc) {
+    error.textContent = problemText(exc);
+    error.hidden = false;
+    submit.disabled = false;
+  }
+}
+
 // -- keyboard -----------------------------------------------------------------------------
 
 const KEYS = [
   ["1 … 0", "key_queue"], ["j / k ↓ ↑", "key_move"], ["Enter / o", "key_open"], ["x", "key_select"],
   ["/", "key_search"], ["d", "key_dispatch"], ["a", "key_action"], ["Esc", "key_escape"], ["?", "key_help"],
 ];
+const INTAKE_KEYS = [["n", "key_hotline"], ["c", "key_callbacks"], ["Ctrl + Enter", "key_submit_call"]];
 
 function moveCursor(step) {
   if (!rows.length) return;
@@ -703,7 +1262,9 @@ function onKey(event) {
     case "k": case "ArrowUp": event.preventDefault(); return moveCursor(-1);
     case "Enter": case "o": if (c) openCase(c.id); return;
     case "x": if (c) toggle(c.id, !chosen.has(c.id)); return;
-    case "/": event.preventDefault(); $("#search").focus(); return;
+    case "/": event.preventDefault(); showView("list"); $("#search").focus(); return;
+    case "n": if (mayTakeCalls) { event.preventDefault(); showView("hotline"); } return;
+    case "c": if (mayTakeCalls) { event.preventDefault(); showView("callbacks"); } return;
     case "d": if (current?.allowed_actions.includes("dispatch")) { event.preventDefault(); openForm("dispatch"); } return;
     case "a": if (current?.allowed_actions.length) { event.preventDefault(); openForm(current.allowed_actions[0]); } return;
     case "?": showHelp(); return;
@@ -714,7 +1275,7 @@ function onKey(event) {
 function showHelp() {
   const list = $("#help .keys");
   list.replaceChildren();
-  for (const [key, what] of KEYS) {
+  for (const [key, what] of mayTakeCalls ? KEYS.concat(INTAKE_KEYS) : KEYS) {
     const dt = document.createElement("dt");
     const kbd = document.createElement("kbd");
     kbd.textContent = key;
@@ -730,7 +1291,7 @@ function showHelp() {
 
 function applyText() {
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = t(el.dataset.t);
-  $("#search").placeholder = t("search");
+  for (const el of document.querySelectorAll("[data-placeholder]")) el.placeholder = t(el.dataset.placeholder);
   $("#lang").textContent = t("lang");
   setOnline(Boolean(live?.online));
   if (me) {
@@ -738,6 +1299,12 @@ function applyText() {
     loadCounts().catch(() => {});
     renderRows(new Set());
     if (current) openCase(current.id).catch(() => {});
+    renderSuggestions();
+    if (!$("#call-outcome").hidden) showOutcome();
+    // Call-back cards are built in one language: rebuild them (a half-written note is lost,
+    // a rare price for switching language mid-call).
+    $("#callback-list").replaceChildren();
+    loadCallbacks().catch(() => {});
   }
 }
 
@@ -761,6 +1328,44 @@ $("#select-all").addEventListener("change", (event) => {
 });
 $("#more").addEventListener("click", () => loadList({ more: true }));
 $("#action-form").addEventListener("submit", submitForm);
+for (const button of document.querySelectorAll("#desks button")) {
+  button.addEventListener("click", () => showView(button.dataset.view));
+}
+const callForm = $("#hotline-form");
+callForm.addEventListener("submit", submitCall);
+// Any change makes it another call as far as the server's idempotency goes.
+callForm.addEventListener("input", renewKey);
+callForm.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    callForm.requestSubmit();
+  }
+});
+$("#call-text").addEventListener("input", classifySoon);
+// A click, not a change: clicking the preselected class confirms it as the call-taker's choice.
+$("#call-suggestions").addEventListener("click", (event) => {
+  if (!event.target.matches("input[type=radio]")) return;
+  intake.machinePick = false;
+  $("#call-class").value = "";
+  renderRouting();
+});
+$("#call-class").addEventListener("change", () => {
+  if ($("#call-class").value) for (const r of document.querySelectorAll("#call-suggestions input")) r.checked = false;
+  intake.machinePick = false;
+  renderRouting();
+});
+for (const id of ["#call-lat", "#call-lon"]) {
+  $(id).addEventListener("change", () => {
+    const place = typedPlace();
+    if (!place) return;
+    placeMarker(place.lat, place.lon);
+    intake.map?.panTo([place.lat, place.lon]);
+  });
+}
+$("#call-reset").addEventListener("click", () => {
+  $("#call-outcome").hidden = true;
+  resetCall();
+});
 document.addEventListener("keydown", onKey);
 applyText();
 if (token.get()) start().catch(showLogin);
