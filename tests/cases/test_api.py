@@ -160,14 +160,27 @@ def test_an_unclassified_report_is_classified_at_acceptance(
 ) -> None:
     case_id = report(class_code=None)
     ct = login("call_taker")
-    ok(act(client, ct, case_id, "send_verify"))
+    r = act(client, ct, case_id, "send_verify", class_code="X0000")
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "class_code"
+    ok(act(client, ct, case_id, "send_verify"))  # the class may wait for the shift leader
     ok(act(client, login("inspector"), case_id, "verify", outcome="not_confirmed"))
     sl = login("shift_leader")
-    assert act(client, sl, case_id, "file").status_code == 409
+    r = act(client, sl, case_id, "file")
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "class_code"
     r = act(client, sl, case_id, "cancel")
     assert r.status_code == 422
     assert r.json()["errors"][0]["path"] == "note"
     assert ok(act(client, sl, case_id, "cancel", note="核实不属实"))["state"] == "cancelled"
+
+
+def test_the_call_taker_may_classify_a_report_while_sending_it_to_verify(
+    client: TestClient, login: Any, report: Any
+) -> None:
+    case_id = report(class_code=None)
+    c = ok(act(client, login("call_taker"), case_id, "send_verify", class_code="e0502"))
+    assert (c["state"], c["class_code"]) == ("verifying", "E0502")
+    step = c["steps"][-1]
+    assert step["data"]["class_code"] == {"from": None, "to": "E0502"}
 
 
 def test_stale_versions_are_refused(client: TestClient, login: Any, report: Any) -> None:

@@ -230,10 +230,10 @@ def test_the_system_may_only_accept_file_dispatch_escalate_note_and_reopen() -> 
         plan(facts(State.CHECKED), system, "close")
 
 
-def test_filing_needs_a_class() -> None:
+def test_a_case_without_a_class_may_be_filed_by_whoever_gives_it_one() -> None:
+    # the class itself is required by the service (tests/cases/test_api.py)
     f = facts(State.ACCEPTED, has_class=False)
-    with pytest.raises(IllegalTransition, match="no class"):
-        plan(f, ROLES["shift_leader"], "file")
+    assert plan(f, ROLES["shift_leader"], "file").to_state is State.FILED
 
 
 def test_unknown_action_is_invalid_input() -> None:

@@ -300,3 +300,18 @@ def test_dissatisfied_reopens_the_case_for_the_call_taker(
     clock.advance(hours=2)
     close(client, login, district, case_id, "已彻底清理")
     assert ticket_of(client, ticket)["can_rate"] is True
+
+
+def test_a_report_left_to_the_centre_gets_its_class_from_a_person(
+    client: TestClient, login: Any, session: Session
+) -> None:
+    ct, sl, insp = login("call_taker"), login("shift_leader"), login("inspector")
+    body = taken(report(client, description="这事一直没人管"))
+    case_id = case_of(session, body["ticket"]).id
+    ok(act(client, ct, case_id, "send_verify"))
+    ok(act(client, insp, case_id, "verify", outcome="confirmed"))
+    # the shift leader gives it when filing, if the call-taker did not
+    r = act(client, sl, case_id, "file")
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "class_code"
+    c = ok(act(client, sl, case_id, "file", class_code="e0102"))
+    assert (c["state"], c["class_code"]) == ("filed", "E0102")

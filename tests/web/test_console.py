@@ -135,3 +135,29 @@ def test_a_dispatcher_dispatches_a_queue_in_bulk_as_suggested(
     page.wait_for_selector("#rows tr:nth-child(3)")
     _wait_count(page, "handling", 3)
     page.close()
+
+
+def test_a_call_taker_classifies_an_unclassified_report_from_the_suggestions(
+    server: tuple[ServerProcess, str], browser: Any
+) -> None:
+    srv, key = server
+    lon, lat = inside(GRID_A)
+    r = httpx.post(f"{srv.url}/api/v1/events", headers={"X-API-Key": key}, json={
+        "source": "cam-gw", "external_id": uuid.uuid4().hex, "kind": "camera",
+        "location": {"lon": lon, "lat": lat}, "occurred_at": datetime.now(UTC).isoformat(),
+        "description": "人行道上有人摆摊卖水果，占了半条道",
+    })  # fmt: skip
+    assert r.status_code == 201, r.text
+    case_id = int(r.json()["case_id"])
+    page = browser.new_page(viewport=DESKTOP, locale="zh-CN")
+    sign_in(page, srv, "/console/", "call_taker")
+    page.click(f"#rows tr[data-case-id='{case_id}']")
+    page.wait_for_selector(f"#detail[data-case-id='{case_id}']")
+    page.click("#actions button[data-action=send_verify]")
+    chip = page.wait_for_selector(".class-suggestions .chip")
+    assert chip.get_attribute("data-class-code") == "E0502"
+    assert page.input_value("#action-form select[name=class_code]") == "E0502"
+    page.click("#action-form button[type=submit]")
+    page.wait_for_selector(f"#detail[data-state=verifying][data-case-id='{case_id}']")
+    assert case(srv, case_id)["class_code"] == "E0502"
+    page.close()

@@ -147,7 +147,11 @@ class ActionRequest(Schema):
     outcome: str | None = Field(
         default=None, description="verify: confirmed|not_confirmed; check: pass|rework"
     )
-    class_code: str | None = Field(default=None, description="accept: classify the case")
+    class_code: str | None = Field(
+        default=None,
+        description="accept, send_verify, file: classify the case (required to accept or "
+        "file a case that has no class)",
+    )
     department_id: int | None = Field(default=None, description="dispatch: to a department")
     assignee_id: int | None = Field(default=None, description="dispatch: to a person")
     extension_value: float | None = Field(default=None, gt=0, le=1000)

@@ -267,9 +267,13 @@ def _apply(
         data["outcome"] = req.outcome
     if req.location:
         data["location"] = req.location
-    if action is Action.ACCEPT:
-        if req.class_code is not None or case.class_code is None:
-            _require(req.class_code, "class_code", "give the case's class to accept it")
+    # The class is given (or corrected) by whoever reads the report first: the call-taker
+    # accepting it or sending it to verify, else the shift leader filing it (a report the
+    # classifier was not sure of arrives without one).
+    if action in (Action.ACCEPT, Action.SEND_VERIFY, Action.FILE):
+        needed = case.class_code is None and action is not Action.SEND_VERIFY
+        if req.class_code is not None or needed:
+            _require(req.class_code, "class_code", f"give the case's class to {action.value} it")
             code = (req.class_code or "").strip().upper()
             klass = env.snapshot.classes.get(code)
             if klass is None:
@@ -279,7 +283,7 @@ def _apply(
                 )
             data["class_code"] = {"from": case.class_code, "to": code}
             case.class_code, case.family, case.urgency = code, klass.family, klass.urgency
-    elif action is Action.VERIFY:
+    if action is Action.VERIFY:
         case.verified = req.outcome == "confirmed"
     elif action is Action.FILE:
         case.filed_at = now

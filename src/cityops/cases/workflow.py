@@ -208,10 +208,6 @@ def _needs_no_verification(facts: CaseFacts) -> str | None:
     return None
 
 
-def _has_class(facts: CaseFacts) -> str | None:
-    return None if facts.has_class else "the case has no class yet; accept it with a class_code"
-
-
 def _no_pending(facts: CaseFacts) -> str | None:
     if facts.pending_request:
         return f"a {facts.pending_request} request awaits the dispatcher"
@@ -240,7 +236,7 @@ TRANSITIONS: dict[Action, Transition] = {
                    _region_role(CALL_TAKER, SHIFT_LEADER), system_may=True,
                    guard=_needs_no_verification),
         Transition(Action.FILE, frozenset({S.ACCEPTED}), S.FILED,
-                   _region_role(SHIFT_LEADER), system_may=True, guard=_has_class),
+                   _region_role(SHIFT_LEADER), system_may=True),
         Transition(Action.CANCEL, frozenset({S.REPORTED, S.VERIFYING, S.ACCEPTED, S.FILED}),
                    S.CANCELLED, _region_role(SHIFT_LEADER)),
         Transition(Action.DISPATCH, frozenset({S.FILED}), S.HANDLING,

@@ -16,7 +16,8 @@ const TEXT = {
     done: "完成 {ok} 件，失败 {failed} 件", working: "处理中 {done}/{all}…", confirm: "确定",
     cancel: "取消", suggested: "建议", override: "或指定", department: "部门", person: "人员",
     none: "（无）", open_tasks: "在办 {n} 件", failed: "操作失败", score: "评分",
-    class_pick: "案件类别", outcome: "结果", dispatch_suggested: "按建议派遣",
+    class_pick: "案件类别", class_later: "（由值班长立案时确定）", suggested_classes: "智能分类建议：",
+    outcome: "结果", dispatch_suggested: "按建议派遣",
     reported_at: "上报时间", stage_due: "本环节时限", handle_due: "处置时限", region: "网格",
     handler: "处置单位", signals: "信号数", request: "待审批申请", late: "超时",
     no_suggestion: "无可用建议", new_case: "新案件",
@@ -63,7 +64,8 @@ const TEXT = {
     done: "{ok} done, {failed} failed", working: "Working {done}/{all}…", confirm: "Confirm",
     cancel: "Cancel", suggested: "Suggested", override: "or choose", department: "Department",
     person: "Person", none: "(none)", open_tasks: "{n} open", failed: "Action failed",
-    score: "Score", class_pick: "Class", outcome: "Outcome",
+    score: "Score", class_pick: "Class", class_later: "(the shift leader gives it when filing)",
+    suggested_classes: "Suggested:", outcome: "Outcome",
     dispatch_suggested: "Dispatch as suggested", reported_at: "Reported",
     stage_due: "Stage due", handle_due: "Handling due", region: "Grid", handler: "Handler",
     signals: "Signals", request: "Request awaiting approval", late: "late",
@@ -515,6 +517,29 @@ function renderActions(c, keepForm) {
   $("#action-error").hidden = true;
 }
 
+const CLASSIFYING = new Set(["send_verify", "file"]);
+
+// The classifier's top three for a case's text, as buttons that choose the class; the
+// first chosen when the classifier is sure enough to have routed it itself.
+async function classSuggestions(text, select) {
+  const box = document.createElement("p");
+  box.className = "class-suggestions";
+  const answer = await api("/citizens/classify", { method: "POST", json: { text } }).catch(() => null);
+  const suggestions = answer?.suggestions || [];
+  box.append(document.createTextNode(`${t(suggestions.length ? "suggested_classes" : "no_class_guess")} `));
+  for (const s of suggestions) {
+    const chip = document.createElement("button");
+    chip.type = "button";
+    chip.className = "secondary chip";
+    chip.dataset.classCode = s.class_code;
+    chip.textContent = `${s.class_code} ${s.name} ${Math.round(s.confidence * 100)}%`;
+    chip.addEventListener("click", () => { select.value = s.class_code; });
+    box.append(chip);
+  }
+  if (suggestions.length) select.value = suggestions[0].class_code;
+  return box;
+}
+
 function field(labelKey, control) {
   const label = document.createElement("label");
   const span = document.createElement("span");
@@ -531,11 +556,16 @@ async function openForm(action) {
   const title = document.createElement("h3");
   title.textContent = pick(ACTIONS[action]) || action;
   form.append(title);
-  if (action === "accept") {
+  // The class: always when accepting; when sending to verify or filing a case that has
+  // none yet (a report the classifier was not sure of), with its three likeliest classes.
+  if (action === "accept" || (CLASSIFYING.has(action) && !c.class_code)) {
     const select = document.createElement("select");
     select.name = "class_code";
+    select.required = action !== "send_verify";
+    if (!select.required) select.add(new Option(t("class_later"), ""));
     for (const k of classes.values()) select.add(new Option(`${k.code} ${k.name}`, k.code, false, k.code === c.class_code));
     form.append(field("class_pick", select));
+    if (!c.class_code && c.description) form.append(await classSuggestions(c.description, select));
   }
   if (OUTCOMES[action]) {
     const select = document.createElement("select");
