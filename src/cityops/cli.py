@@ -648,6 +648,9 @@ def demo(
     levels = ", ".join(f"{n} {level}" for level, n in sorted(summary.regions.items()))
     console.print(f"regions: {levels}; people: {summary.people}; steps: {summary.steps}")
     console.print("cases: " + ", ".join(f"{s} {n}" for s, n in summary.cases.items()))
+    if summary.ticket:
+        console.print(f"residents' requests: {summary.requests}; follow one at "
+                      f"/report/track?ticket={summary.ticket}")  # fmt: skip
     _print_logins()
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from cityops.bootstrap import build_context
 from cityops.cases.models import Case, CaseStep
 from cityops.cases.workflow import State
+from cityops.citizens.models import CitizenRequest
 from cityops.config import Settings
 from cityops.db import Base, import_all_models, make_engine
 from cityops.demo.geography import build_areas
@@ -76,6 +77,14 @@ def test_a_short_demo_runs_the_real_workflow(context: Any, session: Session) -> 
         if action in ROLE_OF_ACTION:
             assert role in ROLE_OF_ACTION[action], (action, role)
     assert sum(summary.cases.values()) == session.scalar(select(func.count()).select_from(Case))
+    # the residents behind the hotline's and the app's cases, each with a ticket to follow
+    residents = session.scalar(select(func.count()).select_from(Case).where(
+        Case.source_kind.in_(["citizen", "hotline"])))  # fmt: skip
+    assert summary.requests == residents > 0
+    assert summary.ticket is not None
+    requests = session.scalars(select(CitizenRequest)).all()
+    assert all(r.phone and r.case_id for r in requests)
+    assert {r.channel for r in requests} == {"web", "hotline"}
 
 
 def _fingerprint(tmp: Path, name: str) -> list[tuple[Any, ...]]:
@@ -89,6 +98,11 @@ def _fingerprint(tmp: Path, name: str) -> list[tuple[Any, ...]]:
             select(CaseStep.case_id, CaseStep.seq, CaseStep.action, CaseStep.at,
                    CaseStep.actor_id).order_by(CaseStep.id)
         ).all()  # fmt: skip
+        rows += s.execute(
+            select(CitizenRequest.token, CitizenRequest.phone, CitizenRequest.rating).order_by(
+                CitizenRequest.id
+            )
+        ).all()
     engine.dispose()
     context.engine.dispose()
     return [tuple(r) for r in rows]

@@ -12,12 +12,16 @@ from zoneinfo import ZoneInfo
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from cityops.bootstrap import Context
 from cityops.cases.models import Case, CaseStep
 from cityops.cases.service import sweep_overdue
+from cityops.citizens.intake import new_ticket
+from cityops.citizens.models import CitizenRequest, CitizenService
 from cityops.demo.district import DEMO_PASSWORD, WELL_KNOWN, build_district
 from cityops.demo.history import Simulation
+from cityops.ingest.models import SourceEvent
 from cityops.org.models import Person, Region
 
 Progress = Callable[[int, int, str], None]
@@ -31,6 +35,8 @@ class DemoSummary:
     steps: int
     logins: dict[str, str]
     password: str
+    requests: int  # residents' requests behind the hotline's and the app's cases
+    ticket: str | None  # one of them, to follow on the residents' page
 
 
 def has_district(context: Context) -> bool:
@@ -86,10 +92,46 @@ def build_demo(
             if progress:
                 progress(day + 1, days + 1, "cases")
         sweep_overdue(session, context.case_env(session, end))
+        add_residents(session, rng)
         uow.commit()
         return summary(context)
     finally:
         uow.close()
+
+
+SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高"
+RATINGS = ("satisfied", "satisfied", "satisfied", "basically_satisfied", None, None)
+
+
+def add_residents(session: Session, rng: random.Random) -> int:
+    """The residents behind the hotline's and the app's cases: their requests with a
+    ticket and a (made-up) phone, some rated at the end, the others waiting for the
+    call-taker's call-back."""
+    services: dict[str, str] = {}
+    for s in session.scalars(select(CitizenService).where(CitizenService.active.is_(True))):
+        services.setdefault(s.class_code, s.code)
+    rows = session.execute(
+        select(Case, SourceEvent.id)
+        .join(SourceEvent, SourceEvent.case_id == Case.id)
+        .where(Case.source_kind.in_(["citizen", "hotline"]))
+        .order_by(Case.id)
+    ).all()
+    for case, event_id in rows:
+        closed = case.state in ("closed", "evaluated")
+        rating = rng.choice(RATINGS) if closed else None
+        session.add(CitizenRequest(
+            token=new_ticket(rng), channel="web" if case.source_kind == "citizen" else "hotline",
+            service_code=services.get(case.class_code or ""), event_id=event_id,
+            case_id=case.id, description=case.description, lon=case.lon, lat=case.lat,
+            address_string=case.address, attributes={},
+            first_name=rng.choice(SURNAMES) + rng.choice(("先生", "女士")),
+            phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
+            phone_verified=case.source_kind == "citizen", requested_at=case.created_at,
+            routing="chosen", rating=rating, rating_comment="" if rating else None,
+            rated_at=case.closed_at if rating else None,
+        ))  # fmt: skip
+    session.flush()
+    return len(rows)
 
 
 def summary(context: Context) -> DemoSummary:
@@ -104,4 +146,7 @@ def summary(context: Context) -> DemoSummary:
             steps=int(session.scalar(select(func.count()).select_from(CaseStep)) or 0),
             logins=dict(WELL_KNOWN),
             password=DEMO_PASSWORD,
-        )
+            requests=int(session.scalar(select(func.count()).select_from(CitizenRequest)) or 0),
+            ticket=session.scalar(select(CitizenRequest.token).where(
+                CitizenRequest.rating.is_(None)).order_by(CitizenRequest.id.desc()).limit(1)),
+        )  # fmt: skip
