@@ -472,6 +472,57 @@ def import_regions_cmd(
         _run_import("regions", run)
 
 
+@import_app.command("layer")
+def import_layer_cmd(
+    file: FileArg,
+    name: Annotated[str, typer.Option(help="The layer's name (a slug); again: a new version")],
+    title: Annotated[str | None, typer.Option(help="Its title (the name if none)")] = None,
+    kind: Annotated[str, typer.Option(help="plan, base or control_line")] = "plan",
+    line: Annotated[
+        str | None,
+        typer.Option(
+            help="A control line's kind: ecological_red_line, permanent_farmland, urban_boundary"
+        ),
+    ] = None,
+    class_field: Annotated[
+        str | None, typer.Option(help="The field holding each feature's land-use class")
+    ] = None,
+    scheme: Annotated[
+        str, typer.Option(help="The class codes' scheme: 2023, gbt21010_2017, gb50137_2011")
+    ] = "2023",
+    layer: Annotated[str | None, typer.Option(help="Layer of a GeoPackage")] = None,
+    crs: Annotated[str | None, typer.Option(help="The CRS of a file that has none (CSV)")] = None,
+    note: Annotated[str, typer.Option(help="What this version is (e.g. 2024 revision)")] = "",
+) -> None:
+    """A one-map layer from GeoPackage, Shapefile, GeoJSON, FlatGeobuf or CSV with WKT, in
+    any CRS: a plan's land use, a base layer or a control line, kept as a new version."""
+    from cityops.onemap.io import LayerImport, import_layer
+    from cityops.onemap.models import ControlLine, LayerKind
+
+    path = _path(file)
+    try:
+        spec = LayerImport(
+            name=name, title=title or name, kind=LayerKind(kind),
+            line=ControlLine(line) if line else None, class_field=class_field,
+            class_scheme=scheme, source_layer=layer, crs=crs, note=note,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    now = _context().clock.now()
+    with progress_bar() as bar:
+        task = bar.add_task(f"layer {name}", total=None)
+
+        def run(session: Session) -> object:
+            done = import_layer(
+                session, path, spec, now=now, by="cli",
+                progress=lambda n, total: bar.update(task, completed=n, total=total),
+            )  # fmt: skip
+            return (f"version {done.version}: {done.features} features, "
+                    f"{done.area_m2 / 1e6:.3f} km², {len(done.repaired)} repaired")  # fmt: skip
+
+        _run_import(f"layer {name}", run)
+
+
 @import_app.command("departments")
 def import_departments_cmd(file: FileArg) -> None:
     """Departments from CSV/XLSX: code, name, kind, region_code, phone."""

@@ -35,6 +35,7 @@ MODEL_MODULES = (
     "cityops.sensing.models",
     "cityops.video.models",
     "cityops.citizens.models",
+    "cityops.onemap.models",
 )
 
 

@@ -39,6 +39,18 @@ def to_lonlat(geometry: BaseGeometry, source_crs: str | None) -> BaseGeometry:
     return shapely.transform(geometry, lambda xy: _apply(transformer, xy))
 
 
+def to_lonlat_array(geometries: NDArray[np.object_], source_crs: str | None) -> NDArray[np.object_]:
+    """Many geometries in lon/lat with one transformer call for all their coordinates (a
+    layer of a million parcels reprojects in seconds, not minutes)."""
+    if not source_crs:
+        return geometries
+    transformer = _to_lonlat(source_crs)
+    if transformer is None:
+        return geometries
+    out: NDArray[np.object_] = shapely.transform(geometries, lambda xy: _apply(transformer, xy))
+    return out
+
+
 def _apply(transformer: Transformer, xy: NDArray[np.float64]) -> NDArray[np.float64]:
     x, y = transformer.transform(xy[:, 0], xy[:, 1])
     out: NDArray[np.float64] = np.column_stack([x, y])

@@ -1,0 +1,104 @@
+"""The one map's tables: layers (plans, base layers, control lines), each import of a layer
+kept as a version so a plan revision can be compared with the one before, and the
+features of each version (lon/lat CGCS2000 WKB with their bounding boxes)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cityops.db import Base, JSONType
+
+
+class LayerKind(StrEnum):
+    PLAN = "plan"  # a plan's land use (规划用地)
+    BASE = "base"  # the present land use (现状, e.g. the third national land survey)
+    CONTROL_LINE = "control_line"  # one of the three control lines (三线)
+
+
+class ControlLine(StrEnum):
+    ECOLOGICAL_RED_LINE = "ecological_red_line"  # 生态保护红线
+    PERMANENT_FARMLAND = "permanent_farmland"  # 永久基本农田
+    URBAN_BOUNDARY = "urban_boundary"  # 城镇开发边界
+
+
+class Layer(Base):
+    """A layer of the one map: what it is and how its features are classed."""
+
+    __tablename__ = "onemap_layers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)  # a slug, e.g. urban-plan-2017
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    line: Mapped[str | None] = mapped_column(String(24))  # the control line's kind
+    # The attribute holding each feature's class, and the scheme its codes are in (the
+    # 2023 national classification, or an older one mapped onto it).
+    class_field: Mapped[str | None] = mapped_column(String(60))
+    class_scheme: Mapped[str | None] = mapped_column(String(24))
+    description: Mapped[str] = mapped_column(Text, default="")
+    current_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class LayerVersion(Base):
+    """One import of a layer: where it came from and what it held."""
+
+    __tablename__ = "onemap_layer_versions"
+    __table_args__ = (UniqueConstraint("layer_id", "version", name="uq_onemap_layer_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    layer_id: Mapped[int] = mapped_column(ForeignKey("onemap_layers.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(300))  # the file's name and layer
+    source_format: Mapped[str] = mapped_column(String(40))  # the GDAL driver
+    source_crs: Mapped[str | None] = mapped_column(Text)  # as the file declared it
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)  # name, type
+    min_lon: Mapped[float | None] = mapped_column(Float)
+    min_lat: Mapped[float | None] = mapped_column(Float)
+    max_lon: Mapped[float | None] = mapped_column(Float)
+    max_lat: Mapped[float | None] = mapped_column(Float)
+    feature_count: Mapped[int] = mapped_column(Integer)
+    area_m2: Mapped[float] = mapped_column(Float)  # ellipsoidal, the features' sum
+    repaired: Mapped[list[int]] = mapped_column(JSONType, default=list)  # source fids
+    note: Mapped[str] = mapped_column(Text, default="")
+    imported_at: Mapped[datetime]
+    imported_by: Mapped[str] = mapped_column(String(120), default="")
+
+
+class LayerFeature(Base):
+    """A feature of a layer's version: its class (2023 code), the code as the file gave it,
+    its attributes, and its geometry (WKB, lon/lat CGCS2000) with its bounding box."""
+
+    __tablename__ = "onemap_features"
+    __table_args__ = (
+        Index("ix_onemap_features_version_bbox", "version_id", "min_lon", "min_lat"),
+        Index("ix_onemap_features_version_class", "version_id", "class_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("onemap_layer_versions.id"))
+    fid: Mapped[int] = mapped_column(Integer)  # the feature's number in the source
+    class_code: Mapped[str | None] = mapped_column(String(8))
+    source_class: Mapped[str | None] = mapped_column(String(60))
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    geometry: Mapped[bytes] = mapped_column(LargeBinary)
+    min_lon: Mapped[float] = mapped_column(Float)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    area_m2: Mapped[float] = mapped_column(Float)  # ellipsoidal (GRS80)
