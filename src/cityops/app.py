@@ -23,6 +23,7 @@ from cityops.ingest.sensorthings.api import router as sta_router
 from cityops.kpi.api import router as kpi_router
 from cityops.migrate import ensure_migrated
 from cityops.notify.api import router as notify_router
+from cityops.onemap import ogcapi
 from cityops.org.api import router as org_router
 from cityops.sensing.api import router as sensing_router
 from cityops.video.api import router as video_router
@@ -49,7 +50,7 @@ ROUTERS: list[APIRouter] = [
     open311.public,
 ]
 # Open standards, each at its own prefix outside /api/v1 (OGC SensorThings at /sta/v1.1).
-STANDARDS: list[APIRouter] = [sta_router, open311.router]
+STANDARDS: list[APIRouter] = [sta_router, open311.router, ogcapi.router]
 # The pages, served at the root.
 PAGES: list[APIRouter] = [web_router]
 
@@ -98,7 +99,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.context = context
-    problems.install(app, {open311.ROOT + "/": open311.error_response})
+    problems.install(
+        app, {open311.ROOT + "/": open311.error_response, ogcapi.ROOT: ogcapi.error_response}
+    )
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     for router in STANDARDS:
