@@ -18,7 +18,7 @@ from cityops.cases.workflow import Action, Actor, State, can_see
 from cityops.citizens import repository
 from cityops.citizens.intake import normalise_ticket
 from cityops.citizens.models import CitizenCallback, CitizenRequest, CitizenService
-from cityops.citizens.schemas import RATING_NAMES, CallbackIn, RatingIn
+from cityops.citizens.schemas import CallbackIn, RatingIn
 from cityops.citizens.service import STATE_NOTES, sees_contacts
 from cityops.errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from cityops.kit.privacy import mask_personal
@@ -167,7 +167,3 @@ def callbacks_due(
         raise Forbidden("call-backs are made by call-takers and shift leaders")
     return [(r, c) for r, c in repository.callbacks_due(session, limit=limit * 4)
             if can_see(actor, facts_of(c))][:limit]  # fmt: skip
-
-
-def rating_name(rating: str | None) -> str:
-    return RATING_NAMES.get(rating or "", "")

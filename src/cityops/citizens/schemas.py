@@ -122,7 +122,6 @@ class ContactRead(ReadSchema):
 
 
 Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
-RATING_NAMES = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 # A mainland mobile number: what a verification code can be sent to.
 MOBILE = r"^1[3-9]\d{9}$"
 
