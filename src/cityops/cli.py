@@ -523,6 +523,49 @@ def import_layer_cmd(
         _run_import(f"layer {name}", run)
 
 
+@app.command()
+def conflicts(
+    layers: Annotated[list[str], typer.Argument(help="Two or more stored layers, by name")],
+    out: Annotated[Path, typer.Option(help="Every patch: a .gpkg or .geojson file")],
+    summary: Annotated[
+        Path | None,
+        typer.Option(help="By class pair (.xlsx or .csv), and by street beside it"),
+    ] = None,
+    min_area: Annotated[float, typer.Option(help="Slivers: smaller than this (m²)")] = 1.0,
+    min_width: Annotated[float, typer.Option(help="Slivers: narrower than this (m)")] = 0.5,
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="A folder to resume an interrupted run from")
+    ] = None,
+) -> None:
+    """Where the layers' current versions disagree (多规合一): every conflict patch, with its
+    area on the ellipsoid, the classes and features on each side and the rule."""
+    from cityops.errors import DomainError
+    from cityops.onemap import service
+    from cityops.onemap.conflicts import Tolerances
+
+    ctx = _context()
+    with ctx.sessions() as session, progress_bar() as bar:
+        task = bar.add_task("conflicts", total=None)
+        try:
+            report = service.find(
+                session, layers, tolerances=Tolerances(min_area, min_width),
+                checkpoint_dir=checkpoint,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
+        except DomainError as exc:
+            console.print(f"[red]{exc.detail}[/red]")
+            raise typer.Exit(1) from None
+        written = service.write_patches(report, out)
+        tables = service.write_summary(service.summarise(session, report), summary) if (
+            summary) else ()  # fmt: skip
+    hectares = report.total_area_m2 / 1e4
+    console.print(f"{written} conflict patches, {hectares:.2f} ha, in {out}; slivers dropped: "
+                  f"{report.dropped_by_area} by area, {report.dropped_by_width} by width; "
+                  f"{len(report.repaired)} repaired")  # fmt: skip
+    for table in tables:
+        console.print(f"summary: {table}")
+
+
 @import_app.command("departments")
 def import_departments_cmd(file: FileArg) -> None:
     """Departments from CSV/XLSX: code, name, kind, region_code, phone."""
