@@ -2,7 +2,8 @@
 // its category, add photos, tap the map, optionally leave a phone number confirmed by an SMS
 // code, and get a ticket to follow the case with. Everything goes through /api/v1/public.
 
-import { ApiError, api, formatTime, newKey, store, words } from "./common.js";
+import { ApiError, api, newKey, words } from "./common.js";
+import { myTickets, remember, ticketItems } from "./tickets.js";
 
 const TEXT = {
   zh: {
@@ -72,8 +73,6 @@ const SUGGEST_DELAY = 600; // ms after the last keystroke: one request per pause
 const SUGGEST_MIN_CHARS = 4;
 const PHONE = /^1[3-9]\d{9}$/;
 const HAN = /[\u4e00-\u9fff]/;
-const TICKETS = "cityops.tickets";
-const KEPT_TICKETS = 20;
 
 let services = [];
 let chosen = ""; // a service code; empty: the centre decides
@@ -483,7 +482,7 @@ async function submitted(event) {
 }
 
 function done(answer) {
-  remember(answer);
+  remember(answer.ticket, answer.service_name);
   formKey = newKey();
   $("#report").hidden = true;
   $("#done").hidden = false;
@@ -535,36 +534,10 @@ async function copyTicket() {
 
 // -- my reports: the tickets this phone has sent, so the resident need not write them down --
 
-function myTickets() {
-  try {
-    return JSON.parse(store.getItem(TICKETS) || "[]");
-  } catch {
-    return [];
-  }
-}
-
-function remember(answer) {
-  const kept = myTickets().filter((x) => x.ticket !== answer.ticket);
-  kept.unshift({ ticket: answer.ticket, service_name: answer.service_name, at: new Date().toISOString() });
-  store.setItem(TICKETS, JSON.stringify(kept.slice(0, KEPT_TICKETS)));
-}
-
 function renderMine() {
   const list = myTickets();
   $("#mine").hidden = list.length === 0;
-  $("#my-tickets").replaceChildren(...list.map((x) => {
-    const li = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = `/report/track?ticket=${encodeURIComponent(x.ticket)}`;
-    const ticket = document.createElement("strong");
-    ticket.textContent = x.ticket;
-    const what = document.createElement("span");
-    what.className = "muted";
-    what.textContent = [x.service_name, formatTime(x.at, ui.lang)].filter(Boolean).join(" · ");
-    link.append(ticket, what);
-    li.append(link);
-    return li;
-  }));
+  $("#my-tickets").replaceChildren(...ticketItems(list, ui.lang));
 }
 
 $("#lang").addEventListener("click", () => { ui.toggle(); applyText(); });

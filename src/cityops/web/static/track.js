@@ -1,7 +1,8 @@
 // The residents' tracking page: a ticket's status in plain words, its progress, the centre's
 // answer, and the resident's rating once the case is closed. No account: the ticket is the key.
 
-import { ApiError, api, formatTime, store, words } from "./common.js";
+import { ApiError, api, formatTime, words } from "./common.js";
+import { myTickets, remember, ticketItems } from "./tickets.js";
 
 const TEXT = {
   zh: {
@@ -35,8 +36,6 @@ const TEXT = {
 const ui = words(TEXT);
 const $ = (selector, root = document) => root.querySelector(selector);
 const t = (key, values = {}) => ui.t(key).replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
-const TICKETS = "cityops.tickets"; // the report page's list of this phone's tickets
-const KEPT_TICKETS = 20;
 
 let current = null; // the ticket shown, as the API answered it
 
@@ -68,7 +67,7 @@ function show(answer) {
   $("#ticket-input").value = answer.ticket;
   // The address bar holds the ticket, so that a reload or a shared link shows the same case.
   history.replaceState(null, "", `/report/track?ticket=${encodeURIComponent(answer.ticket)}`);
-  remember(answer);
+  remember(answer.ticket, answer.service_name, answer.requested_at);
   render(answer);
   renderMine();
 }
@@ -174,44 +173,10 @@ async function rate(event) {
 
 // -- my reports (shared with the report page through localStorage) ---------------------------
 
-function myTickets() {
-  try {
-    return JSON.parse(store.getItem(TICKETS) || "[]");
-  } catch {
-    return [];
-  }
-}
-
-// A ticket looked up here (given on the phone by the hotline, say) joins the list too.
-function remember(x) {
-  const list = myTickets();
-  const known = list.find((e) => e.ticket === x.ticket);
-  const entry = { ticket: x.ticket, service_name: x.service_name, at: x.requested_at || known?.at };
-  // A known ticket keeps its place in the list; a new one goes on top.
-  const kept = known ? list.map((e) => (e.ticket === x.ticket ? entry : e)) : [entry, ...list];
-  store.setItem(TICKETS, JSON.stringify(kept.slice(0, KEPT_TICKETS)));
-}
-
 function renderMine() {
   const list = myTickets().filter((x) => x.ticket !== current?.ticket);
   $("#mine").hidden = list.length === 0;
-  $("#my-tickets").replaceChildren(...list.map((x) => {
-    const li = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = `/report/track?ticket=${encodeURIComponent(x.ticket)}`;
-    link.addEventListener("click", (event) => {
-      event.preventDefault();
-      lookUp(x.ticket);
-    });
-    const ticket = document.createElement("strong");
-    ticket.textContent = x.ticket;
-    const what = document.createElement("span");
-    what.className = "muted";
-    what.textContent = [x.service_name, formatTime(x.at, ui.lang)].filter(Boolean).join(" · ");
-    link.append(ticket, what);
-    li.append(link);
-    return li;
-  }));
+  $("#my-tickets").replaceChildren(...ticketItems(list, ui.lang, lookUp));
 }
 
 $("#lang").addEventListener("click", () => { ui.toggle(); applyText(); });
