@@ -24,6 +24,7 @@ from cityops.kpi.api import router as kpi_router
 from cityops.migrate import ensure_migrated
 from cityops.notify.api import router as notify_router
 from cityops.onemap import ogcapi
+from cityops.onemap.api import router as onemap_router
 from cityops.org.api import router as org_router
 from cityops.sensing.api import router as sensing_router
 from cityops.video.api import router as video_router
@@ -48,6 +49,7 @@ ROUTERS: list[APIRouter] = [
     notify_router,
     open311.staff,
     open311.public,
+    onemap_router,
 ]
 # Open standards, each at its own prefix outside /api/v1 (OGC SensorThings at /sta/v1.1).
 STANDARDS: list[APIRouter] = [sta_router, open311.router, ogcapi.router]

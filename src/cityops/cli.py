@@ -526,7 +526,9 @@ def import_layer_cmd(
 @app.command()
 def conflicts(
     layers: Annotated[list[str], typer.Argument(help="Two or more stored layers, by name")],
-    out: Annotated[Path, typer.Option(help="Every patch: a .gpkg or .geojson file")],
+    out: Annotated[
+        Path | None, typer.Option(help="Every patch, also to a .gpkg or .geojson file")
+    ] = None,
     summary: Annotated[
         Path | None,
         typer.Option(help="By class pair (.xlsx or .csv), and by street beside it"),
@@ -536,34 +538,47 @@ def conflicts(
     checkpoint: Annotated[
         Path | None, typer.Option(help="A folder to resume an interrupted run from")
     ] = None,
+    note: Annotated[str, typer.Option(help="What this comparison is for")] = "",
 ) -> None:
     """Where the layers' current versions disagree (多规合一): every conflict patch, with its
-    area on the ellipsoid, the classes and features on each side and the rule."""
+    area on the ellipsoid, the classes and features on each side and the rule, kept as a run
+    (shown on the one-map page, served at /ogcapi) and written to files if asked."""
     from cityops.errors import DomainError
     from cityops.onemap import service
     from cityops.onemap.conflicts import Tolerances
 
     ctx = _context()
-    with ctx.sessions() as session, progress_bar() as bar:
-        task = bar.add_task("conflicts", total=None)
-        try:
-            report = service.find(
-                session, layers, tolerances=Tolerances(min_area, min_width),
-                checkpoint_dir=checkpoint,
+    uow = ctx.unit_of_work()
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("conflicts", total=None)
+            run = service.run(
+                uow.session, layers, now=ctx.clock.now(), by="cli",
+                tolerances=Tolerances(min_area, min_width), checkpoint_dir=checkpoint,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
+                note=note,
             )  # fmt: skip
-        except DomainError as exc:
-            console.print(f"[red]{exc.detail}[/red]")
-            raise typer.Exit(1) from None
-        written = service.write_patches(report, out)
-        tables = service.write_summary(service.summarise(session, report), summary) if (
-            summary) else ()  # fmt: skip
-    hectares = report.total_area_m2 / 1e4
-    console.print(f"{written} conflict patches, {hectares:.2f} ha, in {out}; slivers dropped: "
-                  f"{report.dropped_by_area} by area, {report.dropped_by_width} by width; "
-                  f"{len(report.repaired)} repaired")  # fmt: skip
-    for table in tables:
-        console.print(f"summary: {table}")
+        run_id = run.id
+        done = (
+            f"run {run.id}: {run.patch_count} conflict patches, {run.total_area_m2 / 1e4:.2f} "
+            f"ha; slivers dropped: {run.dropped_by_area} by area, {run.dropped_by_width} by "
+            f"width; {len(run.repaired)} features repaired"
+        )
+        uow.commit()
+    except DomainError as exc:
+        uow.rollback()
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        uow.close()
+    console.print(done)
+    with ctx.read_sessions() as session:
+        if out is not None:
+            written = service.write_patches(session, run_id, out)
+            console.print(f"{written} patches: {out}")
+        if summary is not None:
+            for table in service.write_summary(service.summarise(session, run_id), summary):
+                console.print(f"summary: {table}")
 
 
 @import_app.command("departments")

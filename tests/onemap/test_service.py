@@ -1,71 +1,144 @@
-"""Conflicts between stored layers, and their report: patches to GeoPackage, summaries by
-class pair and by street."""
+"""Conflict runs kept with their patches, their report (patches to GeoPackage/GeoJSON,
+summaries by class pair and by street), and a patch's way through the closed loop."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyogrio
 import pytest
 from openpyxl import load_workbook
 from pyproj import Geod
-from shapely.geometry import box
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.onemap.test_io import NOW, write
+from tests.onemap.conftest import OVERLAP, store_layers
+from tests.onemap.test_io import NOW
 
+from cityops.auth.service import actor_of
+from cityops.bootstrap import Context
+from cityops.cases.models import Case
+from cityops.errors import Conflict as ConflictError
 from cityops.errors import Invalid
 from cityops.onemap import service
-from cityops.onemap.io import LayerImport, import_layer
-from cityops.onemap.models import ControlLine, LayerKind
+from cityops.onemap.models import Conflict, ConflictRun, Resolution
 
-# Inside the test district's 解放碑街道 (106.570–106.576°E, 29.560–29.562°N).
-WETLAND = box(106.571, 29.5605, 106.573, 29.5615)
-INDUSTRY = box(106.572, 29.5605, 106.574, 29.5615)  # overlaps the wetland's east half
-OVERLAP = box(106.572, 29.5605, 106.573, 29.5615)
-
-
-def stored(session: Session, tmp_path: Path) -> None:
-    land = write(tmp_path / "land.gpkg", [WETLAND], {"DLBM": ["0501"]})
-    urban = write(tmp_path / "urban.gpkg", [INDUSTRY], {"YDDM": ["M1"]})
-    red = write(tmp_path / "red.gpkg", [WETLAND], {"NAME": ["湿地公园"]})
-    import_layer(session, land, LayerImport("land", "土地利用规划", LayerKind.PLAN, None,
-                                            "DLBM"), now=NOW)  # fmt: skip
-    import_layer(session, urban, LayerImport("urban", "城市规划", LayerKind.PLAN, None, "YDDM",
-                                             "gb50137_2011"), now=NOW)  # fmt: skip
-    import_layer(session, red, LayerImport("red", "生态保护红线", LayerKind.CONTROL_LINE,
-                                           ControlLine.ECOLOGICAL_RED_LINE), now=NOW)  # fmt: skip
+EXACT = abs(Geod(ellps="GRS80").geometry_area_perimeter(OVERLAP)[0])
 
 
 @pytest.mark.usefixtures("district")  # its streets
-def test_conflicts_between_stored_plans_and_a_control_line_are_found_and_reported(
+def test_a_run_keeps_every_patch_with_its_sides_rule_and_street(
     session: Session, tmp_path: Path
 ) -> None:
-    stored(session, tmp_path)
-    report = service.find(session, ["land", "urban", "red"])
-    expected = abs(Geod(ellps="GRS80").geometry_area_perimeter(OVERLAP)[0])
-    pairs = {(p.layer_a, p.layer_b) for p in report.patches()}
+    store_layers(session, tmp_path)
+    run = service.run(session, ["land", "urban", "red"], now=NOW, by="test", note="年度比对")
+    assert (run.state, run.patch_count, run.finished_at) == ("finished", 2, NOW)
+    assert run.total_area_m2 == pytest.approx(2 * EXACT, rel=1e-6)
+    assert [(x["name"], x["version"]) for x in run.layers] == [("land", 1), ("urban", 1),
+                                                               ("red", 1)]  # fmt: skip
+    rows = session.scalars(select(Conflict).where(Conflict.run_id == run.id)).all()
     # wetland vs industry in the plans, and industry inside the red line; the wetland inside
     # the red line is no conflict
-    assert pairs == {("land", "urban"), ("urban", "red")}
-    assert report.total_area_m2 == pytest.approx(2 * expected, rel=1e-6)
+    assert {(r.layer_a, r.class_a, r.layer_b, r.class_b) for r in rows} == {
+        ("land", "0501", "urban", "100101"),
+        ("urban", "100101", "red", "line:ecological_red_line"),
+    }  # fmt: skip
+    for r in rows:
+        assert r.area_m2 == pytest.approx(EXACT, rel=1e-6)
+        assert (r.street_code, r.state, r.case_id) == ("500103001", "open", None)
+        assert r.min_lon == pytest.approx(106.572) and r.max_lon == pytest.approx(106.573)
+        assert 106.572 < r.lon < 106.573 and 29.5605 < r.lat < 29.5615
 
-    summary = service.summarise(session, report)
-    assert {(r["layer_a"], r["layer_b"]) for r in summary.by_pair} == pairs
+    summary = service.summarise(session, run.id)
+    assert {(p["layer_a"], p["layer_b"], p["patches"]) for p in summary.by_pair} == {
+        ("land", "urban", 1), ("urban", "red", 1)}  # fmt: skip
+    wetland = next(p for p in summary.by_pair if p["layer_a"] == "land")
+    assert (wetland["class_a_name"], wetland["open"]) == ("森林沼泽", 1)
     (street,) = summary.by_street
-    assert (street["street"], street["patches"]) == ("解放碑街道", 2)
+    assert (street["street"], street["patches"], street["open"]) == ("解放碑街道", 2, 2)
+    assert street["area_m2"] == pytest.approx(2 * EXACT, abs=0.01)
 
-    count = service.write_patches(report, tmp_path / "conflicts.gpkg")
-    assert count == 2
-    meta, _, _, values = pyogrio.raw.read(tmp_path / "conflicts.gpkg")
-    assert "rule" in list(meta["fields"]) and len(values[0]) == 2
-    by_pair, by_street = service.write_summary(summary, tmp_path / "summary.xlsx")
+
+@pytest.mark.usefixtures("district")
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
+def test_a_runs_report_is_written_a_batch_at_a_time(
+    session: Session, tmp_path: Path, suffix: str
+) -> None:
+    store_layers(session, tmp_path)
+    run = service.run(session, ["land", "urban", "red"], now=NOW)
+    path = tmp_path / f"conflicts{suffix}"
+    assert service.write_patches(session, run.id, path, batch=1) == 2
+    meta, _, geometry, values = pyogrio.raw.read(path)
+    fields = list(meta["fields"])
+    assert {"rule", "area_m2", "class_a", "class_b", "street_code", "state"} <= set(fields)
+    assert len(geometry) == 2
+    areas = values[fields.index("area_m2")]
+    assert sum(areas) == pytest.approx(2 * EXACT, rel=1e-6)
+    by_pair, by_street = service.write_summary(service.summarise(session, run.id),
+                                               tmp_path / "summary.xlsx")  # fmt: skip
     sheet = load_workbook(by_street).active
-    assert sheet is not None and sheet["B2"].value == "解放碑街道"
-    assert by_pair.exists()
+    assert sheet is not None and (sheet["B2"].value, sheet["C2"].value) == ("解放碑街道", 2)
+    assert load_workbook(by_pair).active is not None
 
 
-def test_conflicts_need_two_stored_layers(session: Session) -> None:
-    with pytest.raises(Invalid):
-        service.find(session, ["land"])
-    with pytest.raises(Invalid):
-        service.find(session, ["land", "nowhere"])
+@pytest.mark.usefixtures("district")
+def test_a_run_with_nothing_in_conflict_writes_an_empty_report(
+    session: Session, tmp_path: Path
+) -> None:
+    store_layers(session, tmp_path)
+    run = service.run(session, ["land", "red"], now=NOW)  # wetland inside the red line: fine
+    assert (run.patch_count, run.total_area_m2) == (0, 0)
+    assert service.write_patches(session, run.id, tmp_path / "none.gpkg") == 0
+    assert pyogrio.read_info(tmp_path / "none.gpkg")["features"] == 0
+    assert service.summarise(session, run.id).by_pair == []
+
+
+def test_a_run_needs_two_different_stored_layers(session: Session) -> None:
+    for names in (["land"], ["land", "nowhere"], ["land", "land"]):
+        with pytest.raises(Invalid):
+            service.run(session, names, now=NOW)
+
+
+def test_a_patch_goes_to_the_planning_department_as_a_case_and_is_resolved(
+    session: Session, context: Context, planning: dict[str, Any], tmp_path: Path
+) -> None:
+    store_layers(session, tmp_path)
+    run = service.run(session, ["land", "urban"], now=NOW)
+    (patch,) = session.scalars(select(Conflict).where(Conflict.run_id == run.id)).all()
+    planner = actor_of(planning["planner"])
+    env = context.intake_env(session, NOW)
+
+    case_id = service.open_case(session, env, planner, patch.id, now=NOW)
+    case = session.get(Case, case_id)
+    assert case is not None
+    # filed and dispatched by the shipped rule to the class's department
+    assert (case.class_code, case.source_kind, case.state) == ("E0606", "planning", "handling")
+    assert case.department_id == planning["handler_gh"].department_id
+    assert "0501 森林沼泽" in case.description and f"图斑编号 {patch.id}" in case.description
+    assert (patch.state, patch.case_id) == ("case_opened", case_id)
+    assert service.open_case(session, env, planner, patch.id, now=NOW) == case_id  # the same
+
+    service.resolve(session, planner, patch.id, Resolution.REVISE_B, "城市规划调整为湿地公园",
+                    now=NOW)  # fmt: skip
+    assert (patch.state, patch.resolution, patch.resolved_by) == ("resolved", "revise_b",
+                                                                  "planner")  # fmt: skip
+    # the same answer again is no change; another is refused
+    service.resolve(session, planner, patch.id, Resolution.REVISE_B, "城市规划调整为湿地公园",
+                    now=NOW)  # fmt: skip
+    with pytest.raises(ConflictError, match="resolved already"):
+        service.resolve(session, planner, patch.id, Resolution.EXCEPTION, "保留", now=NOW)
+    assert session.scalar(select(ConflictRun.patch_count)) == 1
+
+
+def test_a_resolution_needs_a_note_and_a_resolved_patch_takes_no_case(
+    session: Session, context: Context, planning: dict[str, Any], tmp_path: Path
+) -> None:
+    store_layers(session, tmp_path)
+    run = service.run(session, ["land", "urban"], now=NOW)
+    (patch,) = session.scalars(select(Conflict).where(Conflict.run_id == run.id)).all()
+    planner = actor_of(planning["planner"])
+    with pytest.raises(Invalid, match="note"):
+        service.resolve(session, planner, patch.id, Resolution.DATA_ERROR, "  ", now=NOW)
+    service.resolve(session, planner, patch.id, Resolution.DATA_ERROR, "两规边界测绘误差", now=NOW)
+    with pytest.raises(ConflictError):
+        service.open_case(session, context.intake_env(session, NOW), planner, patch.id, now=NOW)

@@ -18,6 +18,7 @@ class SourceKind(StrEnum):
     CITIZEN = "citizen"  # 市民 (app, web, Open311)
     HOTLINE = "hotline"  # 12345 热线
     REFERRAL = "referral"  # 上级转办
+    PLANNING = "planning"  # 多规合一差异图斑 (a conflict between plans, from the one map)
     OTHER = "other"
 
 

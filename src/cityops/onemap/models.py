@@ -102,3 +102,97 @@ class LayerFeature(Base):
     max_lon: Mapped[float] = mapped_column(Float)
     max_lat: Mapped[float] = mapped_column(Float)
     area_m2: Mapped[float] = mapped_column(Float)  # ellipsoidal (GRS80)
+
+
+class ConflictRunState(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class ConflictRun(Base):
+    """One comparison of layers (多规合一比对): which versions, with which tolerances, and
+    what it found. Its patches are kept with it, so a later run never rewrites an earlier
+    report."""
+
+    __tablename__ = "onemap_conflict_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # [{"name", "title", "version", "kind"}], in the order the layers were compared
+    layers: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    state: Mapped[str] = mapped_column(String(12), default=ConflictRunState.RUNNING)
+    min_area_m2: Mapped[float] = mapped_column(Float)
+    min_width_m: Mapped[float] = mapped_column(Float)
+    rules: Mapped[list[str]] = mapped_column(JSONType, default=list)  # the matrix's rule names
+    patch_count: Mapped[int] = mapped_column(Integer, default=0)
+    total_area_m2: Mapped[float] = mapped_column(Float, default=0.0)
+    dropped_by_area: Mapped[int] = mapped_column(Integer, default=0)
+    dropped_by_width: Mapped[int] = mapped_column(Integer, default=0)
+    dropped_area_m2: Mapped[float] = mapped_column(Float, default=0.0)
+    # [{"layer", "feature_id"}]: features whose invalid rings the engine repaired
+    repaired: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    started_by: Mapped[str] = mapped_column(String(120), default="")
+
+
+class ConflictState(StrEnum):
+    OPEN = "open"  # found, nobody has acted on it yet
+    CASE_OPENED = "case_opened"  # handed to the planning department as a case
+    RESOLVED = "resolved"
+
+
+class Resolution(StrEnum):
+    """How a conflict was settled (差异图斑处理方式)."""
+
+    REVISE_A = "revise_a"  # the first layer's plan is revised (调整甲方规划)
+    REVISE_B = "revise_b"  # the second layer's plan is revised (调整乙方规划)
+    EXCEPTION = "exception"  # kept by a lawful exception or approval (依法保留)
+    DATA_ERROR = "data_error"  # no real conflict: a survey or drawing error (数据误差)
+
+
+RESOLUTION_NAMES_ZH = {
+    Resolution.REVISE_A: "调整甲方规划",
+    Resolution.REVISE_B: "调整乙方规划",
+    Resolution.EXCEPTION: "依法保留",
+    Resolution.DATA_ERROR: "数据误差，非实际冲突",
+}
+
+
+class Conflict(Base):
+    """A conflict patch (差异图斑) of a run: where, how large, the two sides and the rule;
+    and what became of it (a case for the planning department, a resolution)."""
+
+    __tablename__ = "onemap_conflicts"
+    __table_args__ = (
+        Index("ix_onemap_conflicts_run_bbox", "run_id", "min_lon", "min_lat"),
+        Index("ix_onemap_conflicts_run_street", "run_id", "street_code"),
+        Index("ix_onemap_conflicts_case", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("onemap_conflict_runs.id"))
+    rule: Mapped[str] = mapped_column(String(120))
+    layer_a: Mapped[str] = mapped_column(String(60))
+    feature_a: Mapped[int] = mapped_column(Integer)  # onemap_features.id
+    class_a: Mapped[str] = mapped_column(String(40))
+    layer_b: Mapped[str] = mapped_column(String(60))
+    # None where the conflict is the part of A outside all of B (a boundary's outside)
+    feature_b: Mapped[int | None] = mapped_column(Integer)
+    class_b: Mapped[str] = mapped_column(String(40))
+    area_m2: Mapped[float] = mapped_column(Float)  # ellipsoidal (GRS80)
+    geometry: Mapped[bytes] = mapped_column(LargeBinary)  # WKB, lon/lat CGCS2000
+    min_lon: Mapped[float] = mapped_column(Float)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)  # a point inside the patch (its label, its case)
+    lat: Mapped[float] = mapped_column(Float)
+    street_code: Mapped[str | None] = mapped_column(String(15))
+    state: Mapped[str] = mapped_column(String(12), default=ConflictState.OPEN)
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(120))

@@ -81,6 +81,7 @@ class Role(StrEnum):
     DISPATCHER = "dispatcher"  # 派遣员
     DEPARTMENT_HANDLER = "department_handler"  # 部门处置人员
     SUPERVISOR = "supervisor"  # 督办/领导查看
+    PLANNER = "planner"  # 规划人员: the one map's layers and conflicts
     ADMIN = "admin"
 
 
@@ -92,6 +93,7 @@ ROLE_NAMES_ZH = {
     Role.DISPATCHER: "派遣员",
     Role.DEPARTMENT_HANDLER: "部门处置人员",
     Role.SUPERVISOR: "督办员",
+    Role.PLANNER: "规划人员",
     Role.ADMIN: "管理员",
 }
 
