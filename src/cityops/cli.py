@@ -752,7 +752,8 @@ def demo(
         task = bar.add_task("demo district", total=days + 1)
         summary = build_demo(
             ctx, until=last, seed=seed, days=days,
-            progress=lambda done, total, _label: bar.update(task, completed=done, total=total),
+            progress=lambda done, total, label: bar.update(
+                task, completed=done, total=total, description=f"demo: {label}"),
         )  # fmt: skip
     levels = ", ".join(f"{n} {level}" for level, n in sorted(summary.regions.items()))
     console.print(f"regions: {levels}; people: {summary.people}; steps: {summary.steps}")
@@ -760,6 +761,8 @@ def demo(
     if summary.ticket:
         console.print(f"residents' requests: {summary.requests}; follow one at "
                       f"/report/track?ticket={summary.ticket}")  # fmt: skip
+    console.print(f"one map: {summary.layers} layers, {summary.conflicts} conflict patches "
+                  "between the plans and the control lines, at /onemap/")  # fmt: skip
     _print_logins()
 
 

@@ -19,6 +19,7 @@ from cityops.config import Settings
 from cityops.db import Base, import_all_models, make_engine
 from cityops.demo.geography import build_areas
 from cityops.demo.service import build_demo
+from cityops.onemap.models import Conflict
 from cityops.org.models import DutyAssignment, Person, Region
 
 # Which role the workflow requires for each action a person takes.
@@ -85,6 +86,19 @@ def test_a_short_demo_runs_the_real_workflow(context: Any, session: Session) -> 
     requests = session.scalars(select(CitizenRequest)).all()
     assert all(r.phone and r.case_id for r in requests)
     assert {r.channel for r in requests} == {"web", "hotline"}
+    # the one map: two plans and the three control lines, compared; the largest conflicts
+    # went to the planning department as cases, two of them settled
+    assert summary.layers == 5 and summary.conflicts > 50
+    rules = set(session.scalars(select(Conflict.rule)))
+    assert len(rules) >= 3
+    layer_pairs = set(session.execute(select(Conflict.layer_a, Conflict.layer_b)).all())
+    assert ("urban-plan-2017", "ecological-red-line") in layer_pairs
+    assert ("urban-plan-2017", "permanent-farmland") in layer_pairs
+    handed = session.scalars(select(Conflict).where(Conflict.case_id.is_not(None))).all()
+    assert len(handed) == 6 and sum(c.state == "resolved" for c in handed) == 2
+    planning_cases = session.scalars(select(Case).where(Case.class_code == "E0606")).all()
+    assert {c.state for c in planning_cases} == {State.HANDLING.value}
+    assert {c.source_kind for c in planning_cases} == {"planning"}
 
 
 def _fingerprint(tmp: Path, name: str) -> list[tuple[Any, ...]]:
@@ -102,6 +116,9 @@ def _fingerprint(tmp: Path, name: str) -> list[tuple[Any, ...]]:
             select(CitizenRequest.token, CitizenRequest.phone, CitizenRequest.rating).order_by(
                 CitizenRequest.id
             )
+        ).all()
+        rows += s.execute(
+            select(Conflict.rule, Conflict.area_m2, Conflict.state).order_by(Conflict.id)
         ).all()
     engine.dispose()
     context.engine.dispose()

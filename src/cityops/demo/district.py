@@ -27,6 +27,7 @@ WELL_KNOWN = {
     "worker": "grid_worker",
     "handler": "department_handler",
     "supervisor": "supervisor",
+    "planner": "planner",
 }
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红娥建国志文斌宇浩凯鹏辉鑫波斌晨琳雪梅婷慧丹"
@@ -41,6 +42,7 @@ class Staff:
     shift_leaders: list[int] = field(default_factory=list)
     dispatchers: list[int] = field(default_factory=list)
     supervisors: list[int] = field(default_factory=list)
+    planner: int = 0  # compares the plans and hands conflicts to the planning department
     inspector_of: dict[str, int] = field(default_factory=dict)  # community code → person
     worker_of: dict[str, int] = field(default_factory=dict)  # grid code → person
     handlers_of: dict[int, list[int]] = field(default_factory=dict)  # department → people
@@ -133,5 +135,7 @@ def build_district(session: Session, *, start: datetime) -> Staff:
                    ["department_handler"], None, dept.id)
             for n in range(count)
         ]  # fmt: skip
+        if dept.code == "GH":
+            staff.planner = person("planner", ["planner"], DISTRICT_CODE, dept.id)
     session.flush()
     return staff

@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cityops.auth.service import actor_of
 from cityops.bootstrap import Context
 from cityops.cases.models import Case, CaseStep
 from cityops.cases.service import sweep_overdue
@@ -21,7 +22,9 @@ from cityops.citizens.intake import new_ticket
 from cityops.citizens.models import CitizenRequest, CitizenService
 from cityops.demo.district import DEMO_PASSWORD, WELL_KNOWN, build_district
 from cityops.demo.history import Simulation
+from cityops.demo.plans import add_plans
 from cityops.ingest.models import SourceEvent
+from cityops.onemap.models import ConflictRun, Layer
 from cityops.org.models import Person, Region
 
 Progress = Callable[[int, int, str], None]
@@ -37,6 +40,8 @@ class DemoSummary:
     password: str
     requests: int  # residents' requests behind the hotline's and the app's cases
     ticket: str | None  # one of them, to follow on the residents' page
+    layers: int  # of the one map
+    conflicts: int  # patches found by the latest comparison of them
 
 
 def has_district(context: Context) -> bool:
@@ -94,6 +99,9 @@ def build_demo(
         sweep_overdue(session, context.case_env(session, end))
         add_residents(session, rng)
         uow.commit()
+        planner = actor_of(session.get_one(Person, staff.planner))
+        add_plans(context, session, rng, now=end, planner=planner, progress=progress)
+        uow.commit()
         return summary(context)
     finally:
         uow.close()
@@ -149,4 +157,7 @@ def summary(context: Context) -> DemoSummary:
             requests=int(session.scalar(select(func.count()).select_from(CitizenRequest)) or 0),
             ticket=session.scalar(select(CitizenRequest.token).where(
                 CitizenRequest.rating.is_(None)).order_by(CitizenRequest.id.desc()).limit(1)),
+            layers=int(session.scalar(select(func.count()).select_from(Layer)) or 0),
+            conflicts=int(session.scalar(select(ConflictRun.patch_count).order_by(
+                ConflictRun.id.desc()).limit(1)) or 0),
         )  # fmt: skip
