@@ -43,6 +43,9 @@ def test_a_run_keeps_every_patch_with_its_sides_rule_and_street(
         ("land", "0501", "urban", "100101"),
         ("urban", "100101", "red", "line:ecological_red_line"),
     }  # fmt: skip
+    # the plans differ in who builds: only the urban plan does (industry on forest swamp)
+    assert {r.layer_b: r.difference for r in rows} == {"urban": "b_builds",
+                                                       "red": "control_line"}  # fmt: skip
     for r in rows:
         assert r.area_m2 == pytest.approx(EXACT, rel=1e-6)
         assert (r.street_code, r.state, r.case_id) == ("500103001", "open", None)

@@ -137,6 +137,16 @@ class ConflictRun(Base):
     started_by: Mapped[str] = mapped_column(String(120), default="")
 
 
+class Difference(StrEnum):
+    """Which side builds (差异类型), as conflict ledgers record it for two plans."""
+
+    BOTH_BUILD = "both_build"  # both plans build, on different classes (两规均为建设用地)
+    A_BUILDS = "a_builds"  # the first layer builds, the second does not
+    B_BUILDS = "b_builds"  # the second builds, the first does not
+    NEITHER = "neither"  # neither builds (e.g. forest in one, water in the other)
+    CONTROL_LINE = "control_line"  # a plan, or another line, against a control line
+
+
 class ConflictState(StrEnum):
     OPEN = "open"  # found, nobody has acted on it yet
     CASE_OPENED = "case_opened"  # handed to the planning department as a case
@@ -181,6 +191,7 @@ class Conflict(Base):
     # None where the conflict is the part of A outside all of B (a boundary's outside)
     feature_b: Mapped[int | None] = mapped_column(Integer)
     class_b: Mapped[str] = mapped_column(String(40))
+    difference: Mapped[str] = mapped_column(String(16))
     area_m2: Mapped[float] = mapped_column(Float)  # ellipsoidal (GRS80)
     geometry: Mapped[bytes] = mapped_column(LargeBinary)  # WKB, lon/lat CGCS2000
     min_lon: Mapped[float] = mapped_column(Float)

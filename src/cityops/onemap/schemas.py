@@ -82,6 +82,7 @@ class ConflictRead(ReadSchema):
     feature_b: int | None
     class_b: str
     class_b_name: str
+    difference: str  # both_build, a_builds, b_builds, neither, control_line (差异类型)
     area_m2: float
     lon: float
     lat: float

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from cityops.onemap.models import (
     ConflictRun,
     ConflictRunState,
     ConflictState,
+    Difference,
     Layer,
     LayerFeature,
     LayerVersion,
@@ -152,6 +154,22 @@ def run(
 _BATCH = 5_000
 
 
+@cache
+def _builds() -> dict[str, bool]:
+    return {code: c.construction for code, c in landuse.load_classes().items()}
+
+
+@cache
+def difference_of(class_a: str, class_b: str) -> Difference:
+    """Which side builds: by the construction flag (建设用地) of each side's class."""
+    if class_a.startswith("line:") or class_b.startswith("line:"):
+        return Difference.CONTROL_LINE
+    a, b = _builds().get(class_a, False), _builds().get(class_b, False)
+    if a and b:
+        return Difference.BOTH_BUILD
+    return Difference.A_BUILDS if a else Difference.B_BUILDS if b else Difference.NEITHER
+
+
 def _store(
     session: Session, run_id: int, report: conflicts.ConflictReport, streets: _Streets
 ) -> None:
@@ -174,6 +192,7 @@ def _store(
                 "class_a": str(report.class_a[i]), "layer_b": str(report.layer_b[i]),
                 "feature_b": None if id_b is None else int(id_b),
                 "class_b": str(report.class_b[i]), "area_m2": float(report.area_m2[i]),
+                "difference": difference_of(str(report.class_a[i]), str(report.class_b[i])).value,
                 "geometry": blobs[k], "min_lon": float(bounds[k, 0]),
                 "min_lat": float(bounds[k, 1]), "max_lon": float(bounds[k, 2]),
                 "max_lat": float(bounds[k, 3]), "lon": float(xy[k, 0]), "lat": float(xy[k, 1]),
@@ -223,7 +242,7 @@ def summarise(session: Session, run_id: int) -> Summary:
     names = {c.code: c.name for c in landuse.load_classes().values()}
     area = func.sum(Conflict.area_m2)
     pair_cols = (Conflict.rule, Conflict.layer_a, Conflict.class_a, Conflict.layer_b,
-                 Conflict.class_b)  # fmt: skip
+                 Conflict.class_b, Conflict.difference)  # fmt: skip
     rows = session.execute(
         select(*pair_cols, func.count(), area, *_counted_by_state())
         .where(Conflict.run_id == run_id).group_by(*pair_cols).order_by(area.desc())
@@ -231,8 +250,8 @@ def summarise(session: Session, run_id: int) -> Summary:
     by_pair = [{
         "rule": r[0], "layer_a": r[1], "class_a": r[2], "class_a_name": names.get(r[2], ""),
         "layer_b": r[3], "class_b": r[4], "class_b_name": names.get(r[4], ""),
-        "patches": r[5], "area_m2": round(float(r[6]), 2),
-        **{s.value: int(r[7 + k] or 0) for k, s in enumerate(ConflictState)},
+        "difference": r[5], "patches": r[6], "area_m2": round(float(r[7]), 2),
+        **{s.value: int(r[8 + k] or 0) for k, s in enumerate(ConflictState)},
     } for r in rows]  # fmt: skip
     streets = dict(session.execute(
         select(Region.code, Region.name).where(Region.level == RegionLevel.STREET.value)
@@ -250,8 +269,8 @@ def summarise(session: Session, run_id: int) -> Summary:
 
 
 _PATCH_FIELDS = (
-    "id", "rule", "area_m2", "layer_a", "feature_a", "class_a", "layer_b", "feature_b",
-    "class_b", "street_code", "state", "case_id", "resolution",
+    "id", "rule", "difference", "area_m2", "layer_a", "feature_a", "class_a", "layer_b",
+    "feature_b", "class_b", "street_code", "state", "case_id", "resolution",
 )  # fmt: skip
 
 
@@ -311,8 +330,9 @@ def write_summary(summary: Summary, path: Path) -> tuple[Path, Path]:
     """The summary by class pair to `path` (XLSX or CSV, by suffix), and by street beside it
     (`<name>-streets<suffix>`)."""
     states = [s.value for s in ConflictState]
-    write_table(path, ["rule", "layer_a", "class_a", "class_a_name", "layer_b", "class_b",
-                       "class_b_name", "patches", "area_m2", *states], summary.by_pair)  # fmt: skip
+    write_table(path, ["rule", "difference", "layer_a", "class_a", "class_a_name", "layer_b",
+                       "class_b", "class_b_name", "patches", "area_m2", *states],
+                summary.by_pair)  # fmt: skip
     streets = path.with_name(f"{path.stem}-streets{path.suffix}")
     write_table(streets, ["street_code", "street", "patches", "area_m2", *states],
                 summary.by_street)  # fmt: skip

@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("layer_b", sa.String(length=60), nullable=False),
         sa.Column("feature_b", sa.Integer(), nullable=True),
         sa.Column("class_b", sa.String(length=40), nullable=False),
+        sa.Column("difference", sa.String(length=16), nullable=False),
         sa.Column("area_m2", sa.Float(), nullable=False),
         sa.Column("geometry", sa.LargeBinary(), nullable=False),
         sa.Column("min_lon", sa.Float(), nullable=False),
