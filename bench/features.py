@@ -3,6 +3,7 @@ by our `/ogcapi` and by pygeoapi on the same features, in the same run.
 
     .venv/bin/python bench/features.py                       # 100,000 polygons, SQLite
     .venv/bin/python bench/features.py --db postgresql --seconds 20
+    .venv/bin/python bench/features.py --explain --no-pygeoapi  # and the bbox query's plan
 
 Generates a layer of quadrilaterals (a jittered lattice over 0.1° × 0.1° of Chongqing),
 stores it as a one-map layer in a fresh database and writes the same features to a
@@ -40,7 +41,7 @@ import httpx
 import numpy as np
 import orjson
 import shapely
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,6 +120,26 @@ def store(url: str, geoms: np.ndarray[Any, Any], classes: list[str]) -> None:
         if engine.dialect.name == "postgresql":
             session.execute(text("ANALYZE onemap_features"))
             session.commit()
+    engine.dispose()
+
+
+def explain(url: str, features: int) -> None:
+    """The plan of one page's count by bbox, as the database runs it: through the spatial
+    index (SQLite's R*Tree, PostgreSQL's GiST index on the box)."""
+    from cityops.onemap import features as api
+
+    engine = create_engine(url)
+    with Session(engine) as session:
+        coll = api.collection(session, NAME, None)
+        box = api.BBox(*(float(v) for v in boxes(1, features)[0]))
+        count = select(func.count()).select_from(LayerFeature)
+        query = count.where(*api.located(session, coll, None, box))
+        sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+        sqlite = engine.dialect.name == "sqlite"
+        prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (ANALYZE, COSTS OFF) "
+        print(f"plan of a page's count in the box {box}:")
+        for row in session.execute(text(prefix + sql)):
+            print(f"    {row[-1]}")
     engine.dispose()
 
 
@@ -316,6 +337,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--no-pygeoapi", action="store_true")
+    parser.add_argument("--explain", action="store_true", help="print the bbox query's plan")
     parser.add_argument(
         "--pygeoapi-venv",
         type=Path,
@@ -325,51 +347,57 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if args.db == "sqlite":
-            url = f"sqlite:///{tmp}/bench.db"
-        else:
-            db_name = f"cityops_bench_features_{os.getpid()}"
-            admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{db_name}"'))
-            url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{db_name}"
-        t0 = time.perf_counter()
-        geoms, classes = polygons(args.features)
-        store(url, geoms, classes)
-        data = tmp / "features.geojson"
-        write_geojson(data, geoms, classes)
-        print(f"{args.features:,} polygons stored ({args.db}) and written as GeoJSON "
-              f"({data.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t0:.1f} s; "
-              f"{args.clients} clients, pages of {PAGE} by bbox (about {2.2 * PAGE:.0f} "
-              f"features a box), {args.seconds:.0f} s each")  # fmt: skip
-        ours: dict[str, float] | None = None
-        theirs: dict[str, float] | None = None
-        server = ServerProcess(url, tmp)
-        server.start()
+            run(args, f"sqlite:///{tmp}/bench.db", tmp)
+            return
+        db_name = f"cityops_bench_features_{os.getpid()}"
+        admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{db_name}"'))
         try:
-            items = f"{server.url}/ogcapi/collections/{NAME}/items"
-            measure(items, 2, 1, args.features)  # warm up
-            ours = measure(items, args.seconds, args.clients, args.features)
-            report("cityops", ours)
+            run(args, POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{db_name}", tmp)
         finally:
-            server.stop()
-        if args.no_pygeoapi or not pygeoapi_venv(args.pygeoapi_venv):
-            print("pygeoapi not installed (or --no-pygeoapi): ours measured alone")
-        else:
-            peer = Pygeoapi(args.pygeoapi_venv, tmp, data)
-            peer.start()
-            try:
-                items = f"{peer.url}/collections/{NAME}/items"
-                theirs = measure(items, args.seconds, args.clients, args.features)
-                report("pygeoapi", theirs)
-            finally:
-                peer.stop()
-        if ours and theirs and theirs["items_per_s"] > 0:
-            ratio = ours["items_per_s"] / theirs["items_per_s"]
-            print(f"ratio: {ratio:.1f}× pygeoapi's items/s (target ≥ 3×)")
-        if args.db == "postgresql":
-            admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+
+
+def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
+    """Store the layer at `url`, then measure ours and pygeoapi's."""
+    t0 = time.perf_counter()
+    geoms, classes = polygons(args.features)
+    store(url, geoms, classes)
+    if args.explain:
+        explain(url, args.features)
+    data = tmp / "features.geojson"
+    write_geojson(data, geoms, classes)
+    print(f"{args.features:,} polygons stored ({args.db}) and written as GeoJSON "
+          f"({data.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t0:.1f} s; "
+          f"{args.clients} clients, pages of {PAGE} by bbox (about {2.2 * PAGE:.0f} "
+          f"features a box), {args.seconds:.0f} s each")  # fmt: skip
+    ours: dict[str, float] | None = None
+    theirs: dict[str, float] | None = None
+    server = ServerProcess(url, tmp)
+    server.start()
+    try:
+        items = f"{server.url}/ogcapi/collections/{NAME}/items"
+        measure(items, 2, 1, args.features)  # warm up
+        ours = measure(items, args.seconds, args.clients, args.features)
+        report("cityops", ours)
+    finally:
+        server.stop()
+    if args.no_pygeoapi or not pygeoapi_venv(args.pygeoapi_venv):
+        print("pygeoapi not installed (or --no-pygeoapi): ours measured alone")
+    else:
+        peer = Pygeoapi(args.pygeoapi_venv, tmp, data)
+        peer.start()
+        try:
+            items = f"{peer.url}/collections/{NAME}/items"
+            theirs = measure(items, args.seconds, args.clients, args.features)
+            report("pygeoapi", theirs)
+        finally:
+            peer.stop()
+    if ours and theirs and theirs["items_per_s"] > 0:
+        ratio = ours["items_per_s"] / theirs["items_per_s"]
+        print(f"ratio: {ratio:.1f}× pygeoapi's items/s (target ≥ 3×)")
 
 
 if __name__ == "__main__":

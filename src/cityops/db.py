@@ -86,9 +86,19 @@ class Base(DeclarativeBase):
 PARTITION_PREFIXES = ("readings_",)
 
 
+# Spatial indexes that are not models (SQLite R*Tree virtual tables with their shadow
+# tables, PostgreSQL GiST indexes on an expression): see cityops.onemap.features.
+SPATIAL_INDEX_PREFIX = "sx_"
+
+
 def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
-    """Alembic's `include_name`: every object but a partition of a partitioned table."""
-    return not (type_ == "table" and name is not None and name.startswith(PARTITION_PREFIXES))
+    """Alembic's `include_name`: every object but a partition of a partitioned table and a
+    spatial index (`sx_*`)."""
+    if name is None:
+        return True
+    if type_ == "table" and name.startswith(PARTITION_PREFIXES):
+        return False
+    return not (type_ in ("table", "index") and name.startswith(SPATIAL_INDEX_PREFIX))
 
 
 def import_all_models() -> None:

@@ -356,3 +356,14 @@ def test_datetime_filters_cases_by_their_report_time(
     assert ids("2026-11-22/2026-11-23") == [older.id]
     for bad in ("yesterday", "../..", "2026-11-24/2026-11-01"):
         refused(client.get(items, params={"datetime": bad}, headers=dp), 400, "datetime")
+
+
+def test_a_layer_named_like_a_built_in_collection_is_served_as_layer_name(
+    client: TestClient, session: Session
+) -> None:
+    make_layer(session, "conflicts", squares(2))
+    public = ok(client.get(f"{ROOT}/collections"))["collections"]
+    assert "layer-conflicts" in {c["id"] for c in public}
+    page = ok(client.get(f"{ROOT}/collections/layer-conflicts/items"), "application/geo+json")
+    assert page["numberMatched"] == 2
+    refused(client.get(f"{ROOT}/collections/conflicts/items"), 401, "conflicts")  # staff's

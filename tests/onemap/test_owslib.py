@@ -1,15 +1,18 @@
 """The public OGC API client OWSLib reads our /ogcapi as it reads any OGC API – Features
 server, against a real server: landing page, API definition, conformance, collections,
-items by limit and bbox, paging by the `next` links, and one feature."""
+items by limit and bbox, paging by the `next` links, and one feature. On the same migrated
+database (its spatial index built by the migration), a vector tile by its URL template."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
+import mapbox_vector_tile
 import pytest
 from owslib.ogcapi.features import Features
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 from tests.factories import migrated_district
 from tests.onemap.test_ogcapi import TRIANGLE, make_layer, squares
@@ -26,6 +29,9 @@ def test_owslib_reads_landing_collections_items_and_pages(
     with Session(engine) as session:
         rows = make_layer(session, "plan-2035", [*squares(25), ("1001", TRIANGLE, {})])
         ids = sorted(r.id for r in rows)
+        if engine.dialect.name == "sqlite":  # filled by the migration's triggers
+            indexed = session.scalar(text("SELECT count(*) FROM sx_onemap_features"))
+            assert indexed == len(ids)
     engine.dispose()
     server = ServerProcess(url, tmp_path)
     server.start()
@@ -60,5 +66,13 @@ def test_owslib_reads_landing_collections_items_and_pages(
         one = api.collection_item("plan-2035", str(ids[3]))
         assert (one["id"], one["properties"]["n"]) == (ids[3], 3)
         assert {link["rel"] for link in one["links"]} >= {"self", "collection"}
+
+        tileset = httpx.get(f"{server.url}/ogcapi/collections/plan-2035/tiles/WebMercatorQuad")
+        (item,) = [link for link in tileset.json()["links"] if link["rel"] == "item"]
+        # The tile at zoom 16 holding the first squares (106.570–106.572°E, 29.560°N).
+        tile = httpx.get(item["href"].format(tileMatrix=16, tileRow=27130, tileCol=52168))
+        assert tile.headers["cache-control"] == "public, max-age=31536000, immutable"
+        found = mapbox_vector_tile.decode(tile.content)["plan-2035"]["features"]
+        assert {f["id"] for f in found} <= set(ids) and len(found) >= 2
     finally:
         server.stop()

@@ -1,10 +1,19 @@
 """`/ogcapi`: OGC API – Features (Part 1: core, GeoJSON, HTML, OpenAPI 3.0; Part 2: CRS)
-over the one map's layers and the grids for everyone, and cases, devices and cameras for
-logged-in staff (a bearer token or an X-API-Key, each seeing what it may elsewhere).
+over the one map's layers and the grids for everyone, and cases, devices, cameras and the
+latest comparison's conflict patches for logged-in staff (a bearer token or an X-API-Key,
+each seeing what it may elsewhere); and OGC API – Tiles (Part 1: core, tileset,
+tilesets-list, geodata-tilesets, MVT) with vector tiles of the layers, the grids and the
+conflict patches on WebMercatorQuad (`cityops.onemap.tiles`).
 
 JSON by default (OWSLib asks without a format), HTML for `f=html` or a browser's Accept.
 Errors come as the standard's exception, `{"code", "description"}` with the HTTP status
 (`error_response`, installed for this prefix in app.py).
+
+Caching of tiles: a layer's tile URL names the layer's version (`?v=`, as the tileset's
+link template gives it), and a version never changes, so such a tile may be kept a year
+(`immutable`). Without `v` it is the current version's, to be revalidated each time. Every
+tile has a strong ETag and `If-None-Match` is answered 304; a layer tile's ETag is known
+without encoding it.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from cityops.auth.service import Principal
 from cityops.cases.workflow import Actor
 from cityops.deps import ContextDep, NowDep, UowDep, api_key_scheme, get_principal, oauth2_scheme
 from cityops.errors import BadRequest, DomainError
-from cityops.onemap import features
+from cityops.onemap import features, tiles
 from cityops.onemap.features import (
     CRS84,
     STORAGE_CRS,
@@ -33,6 +42,7 @@ from cityops.onemap.features import (
     ItemQuery,
     Page,
 )
+from cityops.onemap.tiles import MVT, TMS_ID, TMS_URI, TileAddress, TileCache
 
 ROOT = "/ogcapi"
 CONFORMANCE = [
@@ -41,12 +51,23 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
 ]
 OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html"
 # The standard's exception codes, by status (OGC API – Common's exception schema).
+REL_TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+REL_TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
+# A layer version never changes: its tiles, addressed with `v`, may be kept a year.
+IMMUTABLE = "public, max-age=31536000, immutable"
 EXCEPTION_CODES = {400: "InvalidParameterValue", 401: "NotAuthenticated", 403: "Forbidden",
                    404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable",
                    500: "ServerError", 503: "ServiceUnavailable"}  # fmt: skip
@@ -143,14 +164,18 @@ def _collection_href(base: str, coll: Collection) -> str:
 
 def _landing(base: str) -> dict[str, Any]:
     return {
-        "title": "城市运行一张图 要素服务 (cityops OGC API – Features)",
-        "description": "一张图图层、网格，以及工作人员可见的案件、设备和视频点位",
+        "title": "城市运行一张图 要素服务 (cityops OGC API – Features and Tiles)",
+        "description": "一张图图层和网格（含矢量瓦片），以及工作人员可见的案件、设备、视频点位"
+        "和冲突图斑",
         "links": [
             _link(f"{base}?f=json", "self", JSON, "本页 (this document)"),
             _link(f"{base}?f=html", "alternate", HTML, "本页网页版 (as HTML)"),
             _link(f"{base}/api", "service-desc", OPENAPI_JSON, "接口定义 (OpenAPI 3.0)"),
             _link(f"{base}/conformance", "conformance", JSON, "符合的标准类 (conformance)"),
             _link(f"{base}/collections", "data", JSON, "数据集合 (collections)"),
+            _link(
+                f"{base}/tileMatrixSets", REL_TILING_SCHEMES, JSON, "瓦片矩阵集 (tile matrix sets)"
+            ),
         ],
     }
 
@@ -179,6 +204,9 @@ def _collection_doc(base: str, coll: Collection, extent: dict[str, Any]) -> dict
             ),
         ],
     }
+    if tiles.tileable(coll):
+        doc["links"].append(_link(f"{href}/tiles", REL_TILESETS_VECTOR, JSON,
+                                  "矢量瓦片 (vector tilesets)"))  # fmt: skip
     if coll.time_name:
         doc["timeProperty"] = coll.time_name
     return doc
@@ -359,6 +387,178 @@ def get_item(
     return _json(feature, GEOJSON, _crs_header(crs))
 
 
+# -- tiles --------------------------------------------------------------------------------
+
+
+def _json_only(request: Request) -> None:
+    asked = request.query_params.get("f")
+    if asked not in (None, "json"):
+        raise BadRequest.at("f", f"json only, not {asked!r}")
+
+
+def _tms_href(base: str) -> str:
+    return f"{base}/tileMatrixSets/{TMS_ID}"
+
+
+def _tileset_summary(base: str, coll: Collection) -> dict[str, Any]:
+    return {
+        "title": f"{coll.title} ({TMS_ID})",
+        "dataType": "vector",
+        "crs": tiles.EPSG_3857,
+        "tileMatrixSetURI": TMS_URI,
+        "links": [
+            _link(f"{_collection_href(base, coll)}/tiles/{TMS_ID}", "self", JSON,
+                  "瓦片集 (the tileset)"),
+            _link(_tms_href(base), REL_TILING_SCHEME, JSON, "瓦片矩阵集 (tile matrix set)"),
+        ],
+    }  # fmt: skip
+
+
+def _tileset_doc(base: str, coll: Collection, extent: dict[str, Any]) -> dict[str, Any]:
+    """The tileset's metadata (2D Tile Matrix Set and Tileset Metadata 2.0): its MVT layer
+    with the properties each feature carries, and the tiles' URL template, which names a
+    layer's version so that its tiles may be cached for good."""
+    href = _collection_href(base, coll)
+    own = f"{href}/tiles/{TMS_ID}"
+    pinned = f"?v={coll.version.version}" if coll.version is not None else ""
+    doc = _tileset_summary(base, coll)
+    doc["description"] = coll.description
+    doc["links"] += [
+        _link(href, "http://www.opengis.net/def/rel/ogc/1.0/geodata", JSON,
+              "所属集合 (the collection)"),
+        {"href": f"{own}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}{pinned}", "rel": "item",
+         "type": MVT, "title": "矢量瓦片 (Mapbox Vector Tile)", "templated": True},
+    ]  # fmt: skip
+    doc["layers"] = [tiles.layer_description(coll)]
+    spatial = extent.get("spatial")
+    if spatial:
+        minx, miny, maxx, maxy = spatial["bbox"][0]
+        doc["boundingBox"] = {"lowerLeft": [minx, miny], "upperRight": [maxx, maxy],
+                              "crs": CRS84}  # fmt: skip
+    return doc
+
+
+def _tile_cache(request: Request) -> TileCache:
+    """The application's cache of encoded layer tiles (made on first use)."""
+    state = request.app.state
+    cache: TileCache | None = getattr(state, "ogcapi_tile_cache", None)
+    if cache is None:
+        cache = state.ogcapi_tile_cache = TileCache()
+    return cache
+
+
+def _not_modified(request: Request, tag: str) -> bool:
+    """If-None-Match names `tag` (weakly compared, as RFC 9110 asks for GET) or is `*`."""
+    header = request.headers.get("if-none-match")
+    if header is None:
+        return False
+    asked = {part.strip().removeprefix("W/") for part in header.split(",")}
+    return "*" in asked or tag in asked
+
+
+def _version(request: Request) -> int | None:
+    raw = request.query_params.get("v")
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise BadRequest.at("v", f"a layer's version number, not {raw!r}")
+    return int(raw)
+
+
+@router.get("/tileMatrixSets", summary="Tile matrix sets")
+async def list_tile_matrix_sets(request: Request) -> Response:
+    """The tile matrix sets the tiles are served in: WebMercatorQuad."""
+    _only(request)
+    _json_only(request)
+    base = _base(request)
+    summary = {"id": TMS_ID, "title": "Google Maps Compatible for the World", "uri": TMS_URI,
+               "links": [_link(_tms_href(base), "self", JSON, TMS_ID)]}  # fmt: skip
+    return _json({
+        "links": [_link(f"{base}/tileMatrixSets", "self", JSON, "本页 (this document)")],
+        "tileMatrixSets": [summary],
+    })  # fmt: skip
+
+
+@router.get("/tileMatrixSets/{tms_id}", summary="A tile matrix set")
+async def get_tile_matrix_set(request: Request, tms_id: str) -> Response:
+    """A tile matrix set's definition (2D Tile Matrix Set 2.0)."""
+    _only(request)
+    _json_only(request)
+    tiles.check_tms(tms_id)
+    body = tiles.tile_matrix_set()
+    body["links"] = [_link(_tms_href(_base(request)), "self", JSON, "本页 (this document)")]
+    return _json(body)
+
+
+@router.get("/collections/{collection_id}/tiles", summary="A collection's vector tilesets")
+def list_tilesets(
+    request: Request, collection_id: str, uow: UowDep, principal: MaybePrincipal
+) -> Response:
+    """The tilesets of a collection's features: one, on WebMercatorQuad."""
+    _only(request)
+    _json_only(request)
+    coll = features.collection(uow.session, collection_id, _actor(principal))
+    tiles.check_tileable(coll)
+    base = _base(request)
+    href = _collection_href(base, coll)
+    return _json({
+        "links": [_link(f"{href}/tiles", "self", JSON, "本页 (this document)"),
+                  _link(href, "http://www.opengis.net/def/rel/ogc/1.0/geodata", JSON,
+                        "所属集合 (the collection)")],
+        "tilesets": [_tileset_summary(base, coll)],
+    })  # fmt: skip
+
+
+@router.get("/collections/{collection_id}/tiles/{tms_id}", summary="A vector tileset")
+def get_tileset(
+    request: Request, collection_id: str, tms_id: str, uow: UowDep, principal: MaybePrincipal
+) -> Response:
+    """A tileset's metadata, with the URL template of its tiles."""
+    _only(request)
+    _json_only(request)
+    actor = _actor(principal)
+    coll = features.collection(uow.session, collection_id, actor)
+    tiles.check_tileable(coll)
+    tiles.check_tms(tms_id)
+    extent = features.extent(uow.session, coll, actor)
+    return _json(_tileset_doc(_base(request), coll, extent))
+
+
+@router.get(
+    "/collections/{collection_id}/tiles/{tms_id}/{tile_matrix}/{tile_row}/{tile_col}",
+    summary="A vector tile (MVT)",
+    response_class=Response,
+)
+def get_tile(
+    request: Request, collection_id: str, tms_id: str, tile_matrix: str, tile_row: str,
+    tile_col: str, uow: UowDep, principal: MaybePrincipal,
+) -> Response:  # fmt: skip
+    """One tile of a collection's features as MVT; 204 where it has none."""
+    _only(request, "v")
+    if request.query_params.get("f") not in (None, "mvt"):
+        raise BadRequest.at("f", "tiles are served as mvt only")
+    actor = _actor(principal)
+    coll = features.collection(uow.session, collection_id, actor)
+    tiles.check_tileable(coll)
+    tiles.check_tms(tms_id)
+    address = TileAddress.parse(tile_matrix, tile_row, tile_col)
+    version = _version(request)
+    if version is not None:
+        coll = features.layer_at_version(uow.session, coll, version)
+    caching = "private, no-cache" if coll.staff_only else "public, no-cache"
+    headers = {"Cache-Control": IMMUTABLE if version is not None else caching}
+    known = tiles.known_tag(coll, address)
+    if known is not None and _not_modified(request, known):
+        return Response(status_code=304, headers={**headers, "ETag": known})
+    found = tiles.tile(uow.session, coll, actor, address, _tile_cache(request))
+    headers["ETag"] = found.tag
+    if _not_modified(request, found.tag):
+        return Response(status_code=304, headers=headers)
+    if not found.data:
+        return Response(status_code=204, headers=headers)
+    return Response(found.data, media_type=MVT, headers=headers)
+
+
 # -- OpenAPI ------------------------------------------------------------------------------
 
 
@@ -402,6 +602,44 @@ def _items_params(coll: Collection) -> list[dict[str, Any]]:
     return params
 
 
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string"}}  # fmt: skip
+
+
+def _tile_paths(colls: list[Collection]) -> dict[str, Any]:
+    def json_doc(summary: str, *params: dict[str, Any]) -> dict[str, Any]:
+        return {"get": {"summary": summary, "parameters": list(params),
+                        "responses": {"200": {"description": "OK", "content": {JSON: {}}},
+                                      **_ERRORS}}}  # fmt: skip
+
+    tms = _path_param("tileMatrixSetId", TMS_ID)
+    paths: dict[str, Any] = {
+        "/tileMatrixSets": json_doc("tile matrix sets"),
+        "/tileMatrixSets/{tileMatrixSetId}": json_doc("a tile matrix set", tms),
+    }
+    version = _param("v", "图层版本 (a layer's version, as the tileset's link gives it)",
+                     {"type": "integer", "minimum": 1})  # fmt: skip
+    for c in colls:
+        if not tiles.tileable(c):
+            continue
+        path = f"/collections/{c.id}/tiles"
+        paths[path] = json_doc(f"{c.title}: tilesets")
+        paths[f"{path}/{{tileMatrixSetId}}"] = json_doc(f"{c.title}: tileset", tms)
+        tile_params = [tms, _path_param("tileMatrix", "0–24"), _path_param("tileRow", "y"),
+                       _path_param("tileCol", "x")]  # fmt: skip
+        if c.version is not None:
+            tile_params.append(version)
+        paths[f"{path}/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"] = {"get": {
+            "summary": f"{c.title}: a vector tile",
+            "parameters": tile_params,
+            "responses": {"200": {"description": "MVT", "content": {MVT: {}}},
+                          "204": {"description": "空瓦片 (no feature in the tile)"},
+                          "304": {"description": "未修改 (not modified)"}, **_ERRORS},
+        }}  # fmt: skip
+    return paths
+
+
 def _openapi(base: str, colls: list[Collection]) -> dict[str, Any]:
     def doc(summary: str, media: str, params: list[dict[str, Any]] | None = None,
             path_params: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
@@ -427,10 +665,12 @@ def _openapi(base: str, colls: list[Collection]) -> dict[str, Any]:
             f"{c.title}: one feature", GEOJSON,
             [_F, _param("crs", "the CRS of the response", _CRS_SCHEMA)], ("featureId",),
         )  # fmt: skip
+    paths.update(_tile_paths(colls))
     return {
         "openapi": "3.0.3",
-        "info": {"title": "cityops OGC API – Features", "version": __version__,
-                 "description": "一张图要素服务 (OGC API – Features Part 1 and 2)"},
+        "info": {"title": "cityops OGC API – Features and Tiles", "version": __version__,
+                 "description": "一张图要素服务和矢量瓦片 (OGC API – Features Part 1 and 2, "
+                                "OGC API – Tiles Part 1)"},
         "servers": [{"url": base}],
         "paths": paths,
     }  # fmt: skip
