@@ -19,9 +19,11 @@ $(STAMP): pyproject.toml
 
 $(ASSETS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet $(VENDOR)/echarts
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/leaflet $(VENDOR)/leaflet.vectorgrid $(VENDOR)/echarts
 	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
 	      node_modules/leaflet/dist/images $(VENDOR)/leaflet/
+	cp node_modules/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js \
+	   $(VENDOR)/leaflet.vectorgrid/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	touch $(ASSETS)
 

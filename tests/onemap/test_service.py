@@ -57,8 +57,12 @@ def test_a_run_keeps_every_patch_with_its_sides_rule_and_street(
         ("land", "urban", 1), ("urban", "red", 1)}  # fmt: skip
     wetland = next(p for p in summary.by_pair if p["layer_a"] == "land")
     assert (wetland["class_a_name"], wetland["open"]) == ("森林沼泽", 1)
+    red = next(p for p in summary.by_pair if p["layer_b"] == "red")
+    assert red["class_b_name"] == "生态保护红线"
     (street,) = summary.by_street
     assert (street["street"], street["patches"], street["open"]) == ("解放碑街道", 2, 2)
+    assert street["open_area_m2"] == pytest.approx(2 * EXACT, abs=0.01)
+    assert street["resolved_area_m2"] == 0
     assert street["area_m2"] == pytest.approx(2 * EXACT, abs=0.01)
 
 

@@ -35,6 +35,14 @@ class ControlLine(StrEnum):
     URBAN_BOUNDARY = "urban_boundary"  # 城镇开发边界
 
 
+# A control line's features are of the class `line:<kind>` in conflicts: their names.
+LINE_CLASS_NAMES = {
+    f"line:{ControlLine.ECOLOGICAL_RED_LINE}": "生态保护红线",
+    f"line:{ControlLine.PERMANENT_FARMLAND}": "永久基本农田",
+    f"line:{ControlLine.URBAN_BOUNDARY}": "城镇开发边界",
+}
+
+
 class Layer(Base):
     """A layer of the one map: what it is and how its features are classed."""
 

@@ -17,6 +17,7 @@ from cityops.errors import NotFound
 from cityops.onemap import landuse
 from cityops.onemap.features import layer_collection_id
 from cityops.onemap.models import (
+    LINE_CLASS_NAMES,
     RESOLUTION_NAMES_ZH,
     Conflict,
     Layer,
@@ -40,7 +41,7 @@ def colours() -> dict[str, str]:
 
 @cache
 def _class_names() -> dict[str, str]:
-    return {c.code: c.name for c in landuse.load_classes().values()}
+    return {**{c.code: c.name for c in landuse.load_classes().values()}, **LINE_CLASS_NAMES}
 
 
 def classes() -> list[LandUseClassRead]:

@@ -27,6 +27,7 @@ from cityops.kit.bulk import allocate_ids, insert_rows
 from cityops.kit.tabular import write_table
 from cityops.onemap import conflicts, landuse
 from cityops.onemap.models import (
+    LINE_CLASS_NAMES,
     RESOLUTION_NAMES_ZH,
     Conflict,
     ConflictRun,
@@ -228,42 +229,53 @@ class Summary:
     by_street: list[dict[str, Any]]
 
 
-def _counted_by_state() -> list[Any]:
-    return [
-        func.sum(case((Conflict.state == s.value, 1), else_=0)).label(s.value)
-        for s in ConflictState
-    ]
+def _by_state() -> list[Any]:
+    """Per state: how many patches, and their area."""
+    counts = [func.sum(case((Conflict.state == s.value, 1), else_=0)) for s in ConflictState]
+    areas = [func.sum(case((Conflict.state == s.value, Conflict.area_m2), else_=0.0))
+             for s in ConflictState]  # fmt: skip
+    return [*counts, *areas]
+
+
+def _state_columns(row: Sequence[Any]) -> dict[str, Any]:
+    """The columns of `_by_state` at the end of `row` as {state: n, state_area_m2: m²}."""
+    n = len(ConflictState)
+    tail = row[len(row) - 2 * n :]
+    out: dict[str, Any] = {}
+    for k, s in enumerate(ConflictState):
+        out[s.value] = int(tail[k] or 0)
+        out[f"{s.value}_area_m2"] = round(float(tail[n + k] or 0), 2)
+    return out
 
 
 def summarise(session: Session, run_id: int) -> Summary:
     """A run's patches and areas by rule and class pair, and by the street (街道) each
-    patch's label point lies in, the largest first, with how many are open, with a case and
-    resolved."""
-    names = {c.code: c.name for c in landuse.load_classes().values()}
+    patch's label point lies in, the largest first, with how many, and how much area, are
+    open, with a case and resolved."""
+    names = {**{c.code: c.name for c in landuse.load_classes().values()}, **LINE_CLASS_NAMES}
     area = func.sum(Conflict.area_m2)
     pair_cols = (Conflict.rule, Conflict.layer_a, Conflict.class_a, Conflict.layer_b,
                  Conflict.class_b, Conflict.difference)  # fmt: skip
     rows = session.execute(
-        select(*pair_cols, func.count(), area, *_counted_by_state())
+        select(*pair_cols, func.count(), area, *_by_state())
         .where(Conflict.run_id == run_id).group_by(*pair_cols).order_by(area.desc())
     ).all()  # fmt: skip
     by_pair = [{
         "rule": r[0], "layer_a": r[1], "class_a": r[2], "class_a_name": names.get(r[2], ""),
         "layer_b": r[3], "class_b": r[4], "class_b_name": names.get(r[4], ""),
         "difference": r[5], "patches": r[6], "area_m2": round(float(r[7]), 2),
-        **{s.value: int(r[8 + k] or 0) for k, s in enumerate(ConflictState)},
+        **_state_columns(r),
     } for r in rows]  # fmt: skip
     streets = dict(session.execute(
         select(Region.code, Region.name).where(Region.level == RegionLevel.STREET.value)
     ).all())  # fmt: skip
     rows = session.execute(
-        select(Conflict.street_code, func.count(), area, *_counted_by_state())
+        select(Conflict.street_code, func.count(), area, *_by_state())
         .where(Conflict.run_id == run_id).group_by(Conflict.street_code).order_by(area.desc())
     ).all()  # fmt: skip
     by_street = [{
         "street_code": r[0] or "", "street": streets.get(r[0] or "", OUTSIDE),
-        "patches": r[1], "area_m2": round(float(r[2]), 2),
-        **{s.value: int(r[3 + k] or 0) for k, s in enumerate(ConflictState)},
+        "patches": r[1], "area_m2": round(float(r[2]), 2), **_state_columns(r),
     } for r in rows]  # fmt: skip
     return Summary(by_pair, by_street)
 
@@ -329,7 +341,7 @@ def write_patches(session: Session, run_id: int, path: Path, *, batch: int = 20_
 def write_summary(summary: Summary, path: Path) -> tuple[Path, Path]:
     """The summary by class pair to `path` (XLSX or CSV, by suffix), and by street beside it
     (`<name>-streets<suffix>`)."""
-    states = [s.value for s in ConflictState]
+    states = [*(s.value for s in ConflictState), *(f"{s.value}_area_m2" for s in ConflictState)]
     write_table(path, ["rule", "difference", "layer_a", "class_a", "class_a_name", "layer_b",
                        "class_b", "class_b_name", "patches", "area_m2", *states],
                 summary.by_pair)  # fmt: skip
@@ -355,7 +367,7 @@ def _describe(row: Conflict) -> str:
 
     def side(layer: str, code: str) -> str:
         if code.startswith("line:"):
-            return layer
+            return f"{layer}（{LINE_CLASS_NAMES.get(code, code)}）"
         return f"{layer}「{code} {names.get(code, '')}」".replace(" 」", "」")
 
     where = "位于" if row.feature_b is not None else "在其范围以外"

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from cityops.onemap.api import PLANNING_ROLES
 from cityops.sensing.api import ALARM_ROLES
 from cityops.video.api import VERIFY_ROLES
 
@@ -74,6 +75,15 @@ def video(request: Request) -> HTMLResponse:
     zones drawn, the detections live with their verdicts, and the zone editor for admins."""
     # The page offers "mark as a false positive" only to the roles the API lets do it.
     return _page(request, "video.html", verify_roles=" ".join(VERIFY_ROLES))
+
+
+@router.get("/onemap/", response_class=HTMLResponse)
+def onemap(request: Request) -> HTMLResponse:
+    """The one map (国土空间“一张图”): the layers in a tree, styled by land-use class, with
+    their attributes on a click; the latest comparison's conflict patches highlighted with
+    their report; and the cockpit view of conflicts by street."""
+    # The page offers "open a case" only to the roles the API lets do it.
+    return _page(request, "onemap.html", planning_roles=" ".join((*PLANNING_ROLES, "admin")))
 
 
 # Where a map opens when there is nothing of the district's to fit it to.

@@ -28,7 +28,7 @@ const TEXT = {
     q_checking: "核查中", q_to_close: "待结案", q_overdue: "超时",
     key_queue: "切换队列", key_move: "上一件/下一件", key_open: "打开案件", key_select: "选中/取消选中",
     key_search: "搜索", key_dispatch: "派遣（回车按首条建议）", key_action: "第一个可办操作",
-    key_escape: "关闭表单", key_help: "本帮助", nav_sensors: "物联感知", nav_video: "视频监控",
+    key_escape: "关闭表单", key_help: "本帮助", nav_sensors: "物联感知", nav_video: "视频监控", nav_onemap: "一张图",
     hotline: "热线受理", callbacks: "回访", callbacks_due: "回访待办", no_callbacks: "暂无待回访的诉求",
     caller_says: "来电内容", caller_says_hint: "记录来电人所述的问题、地点和情况",
     call_suggested: "智能分类建议", other_class: "其他类别", no_other_class: "（不另选）",
@@ -78,7 +78,7 @@ const TEXT = {
     key_queue: "Switch queue", key_move: "Previous / next case", key_open: "Open the case",
     key_select: "Select / unselect", key_search: "Search",
     key_dispatch: "Dispatch (Enter takes the first suggestion)", key_action: "First allowed action",
-    key_escape: "Close the form", key_help: "This help", nav_sensors: "Sensors", nav_video: "Video",
+    key_escape: "Close the form", key_help: "This help", nav_sensors: "Sensors", nav_video: "Video", nav_onemap: "One map",
     hotline: "Hotline intake", callbacks: "Call-backs", callbacks_due: "Call-backs due",
     no_callbacks: "No call-backs due", caller_says: "What the caller says",
     caller_says_hint: "The problem, the place and what the caller saw",
@@ -133,6 +133,7 @@ const ACTIONS = {
 const SOURCES = {
   camera: ["视频", "Camera"], sensor: ["传感器", "Sensor"], inspector: ["监督员", "Inspector"],
   grid_worker: ["网格员", "Grid worker"], citizen: ["市民", "Citizen"], hotline: ["热线", "Hotline"],
+  planning: ["规划比对", "Planning"], referral: ["上级转办", "Referral"],
 };
 const OUTCOMES = { verify: ["confirmed", "not_confirmed"], check: ["pass", "rework"] };
 const OUTCOME_NAMES = {
@@ -219,7 +220,16 @@ async function start() {
     onFrame: (frame) => received(frame),
   });
   live.connect();
+  openLinkedCase();
 }
+
+// Other pages link to a case as /console/#case/<id> (the one map's conflict patches).
+function openLinkedCase() {
+  const linked = /^#case\/(\d+)$/.exec(window.location.hash);
+  // A case the caller may not see (404/403) simply stays closed, as a stale link should.
+  if (linked && me) openCase(Number(linked[1])).catch(() => {});
+}
+window.addEventListener("hashchange", openLinkedCase);
 
 async function loadReference() {
   const [catalog, depts, streets] = await Promise.all([
