@@ -18,6 +18,7 @@ from cityops.cases.api import router as cases_router
 from cityops.catalog.api import router as catalog_router
 from cityops.citizens import api as open311
 from cityops.config import Settings, get_settings
+from cityops.enforcement.api import router as enforcement_router
 from cityops.ingest.api import router as ingest_router
 from cityops.ingest.sensorthings.api import router as sta_router
 from cityops.kpi.api import router as kpi_router
@@ -50,6 +51,7 @@ ROUTERS: list[APIRouter] = [
     open311.staff,
     open311.public,
     onemap_router,
+    enforcement_router,
 ]
 # Open standards, each at its own prefix outside /api/v1 (OGC SensorThings at /sta/v1.1).
 STANDARDS: list[APIRouter] = [sta_router, open311.router, ogcapi.router]

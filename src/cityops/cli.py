@@ -648,6 +648,35 @@ def import_vocabulary_cmd(
     _run_import("vocabulary", lambda s: f"{load_vocabulary(s, now, path, strict=True)} added")
 
 
+@import_app.command("enforcement")
+def import_enforcement_cmd(
+    source: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A folder of laws, articles, items, benchmarks, checklist, agencies and "
+            "officers files (CSV/XLSX, any of them), a workbook with those sheets, or one such "
+            "file; the shipped sample if none"
+        ),
+    ] = None,
+) -> None:
+    """The enforcement registries (执法依据, 执法事项, 执法主体, 执法人员), all-or-nothing;
+    with no SOURCE, what is missing of the shipped sample."""
+    from cityops.enforcement.io import import_registries
+    from cityops.enforcement.service import load_seed
+
+    path = _path(source) if source is not None else None
+    today = datetime.now(ZoneInfo(get_settings().timezone)).date()
+    with progress_bar() as bar:
+        progress = _phases(bar)
+
+        def run(session: Session) -> object:
+            if path is None:
+                return load_seed(session, today=today, progress=progress)
+            return import_registries(session, path, progress=progress)
+
+        _run_import("enforcement", run)
+
+
 OutArg = Annotated[Path, typer.Argument(help="The file to write; its suffix picks the format")]
 
 

@@ -1,0 +1,1 @@
+"""enforcement context: the four registries (legal basis, items, agencies, officers)."""
