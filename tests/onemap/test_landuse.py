@@ -103,6 +103,63 @@ def test_construction_land_is_06_to_16_and_built_sea_uses() -> None:
     }
 
 
+def test_urban_land_is_construction_land_and_parents_follow_their_subclasses() -> None:
+    for c in CLASSES.values():
+        assert c.construction or not c.urban, c
+        subclasses = [s for s in CLASSES.values() if s.parent == c.code]
+        if subclasses:
+            assert c.urban == all(s.urban for s in subclasses), c
+
+
+@pytest.mark.parametrize(
+    ("code", "urban"),
+    [
+        ("0701", True),  # 城镇住宅用地
+        ("070102", True),
+        ("0702", True),  # 城镇社区服务设施用地
+        ("07", False),  # homesteads too
+        ("0703", False),  # 农村宅基地
+        ("0704", False),  # 农村社区服务设施用地
+        ("060201", False),  # farm facilities
+        ("0801", True),
+        ("080403", False),  # village schools
+        ("080602", False),  # township health centres
+        ("0807", False),  # township old people's homes
+        ("08", False),
+        ("09", True),
+        ("090104", True),
+        ("1001", True),  # industry: no development zones or industrial parks outside
+        ("1002", False),  # mining
+        ("1003", False),  # salt pans
+        ("1101", True),
+        ("1102", False),  # strategic reserves
+        ("1201", False),  # railways and the other regional transport
+        ("1207", False),
+        ("1301", False),  # utilities
+        ("1401", True),
+        ("1402", False),  # green belts along roads and lines
+        ("1502", True),  # embassies
+        ("1501", False),  # military
+        ("1506", False),  # burial
+        ("16", False),
+        ("1901", False),
+    ],
+)
+def test_which_classes_belong_inside_the_urban_boundary(code: str, urban: bool) -> None:
+    assert CLASSES[code].urban is urban
+
+
+def test_a_classification_file_needs_consistent_flags(tmp_path: Path) -> None:
+    header = "code,level,parent,name,name_en,construction,category,urban\n"
+    path = tmp_path / "classes.csv"
+    path.write_text(header + "01,1,,耕地,Cultivated land,0,agricultural,1\n", "utf-8")
+    with pytest.raises(ValueError, match="line 2: urban land must be construction land"):
+        load_classes(path)
+    path.write_text(header.replace(",urban", "") + "01,1,,耕地,Cultivated,0,agricultural\n")
+    with pytest.raises(ValueError, match="construction and urban 0 or 1"):
+        load_classes(path)
+
+
 def test_level_counts() -> None:
     counts = [sum(1 for c in CLASSES.values() if c.level == n) for n in (1, 2, 3)]
     assert counts == [24, 111, 40]
@@ -230,8 +287,47 @@ def test_the_control_line_rules() -> None:
     assert name_of(FARMLAND, "0301") == "ecological-on-permanent-farmland"
     assert name_of(FARMLAND, "1704") == "pond-on-permanent-farmland"
     assert name_of(FARMLAND, "0101") is None
-    # urban construction outside the boundary is judged by geometry elsewhere, not here
+
+
+def test_urban_land_outside_the_boundary_is_an_outside_rule_read_one_way() -> None:
+    housing = MATRIX.rule_for("070101", BOUNDARY)
+    assert housing is not None and housing.kind == "outside" and housing.severity == "hard"
+    assert housing.name == "urban-housing-outside-boundary"
+    shops = MATRIX.rule_for("0901", BOUNDARY)
+    assert shops is not None and shops.name == "urban-construction-outside-boundary"
+    assert shops.kind == "outside" and shops.severity == "soft"
+    # "the part of a boundary outside housing" means nothing
     assert name_of(BOUNDARY, "0701") is None
+    # what may lie outside the boundary
+    for code in ("0703", "0704", "060202", "1002", "1201", "1311", "1501", "16", "0301"):
+        assert name_of(code, BOUNDARY) is None, code
+    # overlap rules still read both ways
+    rule = MATRIX.rule_for("0501", "1001")
+    assert rule is not None and rule.kind == "overlap"
+
+
+def test_an_outside_rule_is_as_specific_as_its_patterns() -> None:
+    rows = [
+        {"rule": "built-outside", "a": "construction", "b": BOUNDARY, "severity": "soft",
+         "description": "建", "description_en": "built", "kind": "outside"},
+        {"rule": "urban-outside", "a": "urban", "b": BOUNDARY, "severity": "soft",
+         "description": "城", "description_en": "urban", "kind": "outside"},
+        {"rule": "over", "a": "category:construction", "b": BOUNDARY, "severity": "soft",
+         "description": "叠", "description_en": "over"},
+    ]  # fmt: skip
+    matrix = CompatibilityMatrix.from_rows(rows, CLASSES)
+    assert name_in(matrix, "0701", BOUNDARY) == "over"  # a category beats urban
+    assert name_in(matrix, BOUNDARY, "0701") == "over"  # both ways: an overlap rule
+    matrix = CompatibilityMatrix.from_rows(rows[:2], CLASSES)
+    assert name_in(matrix, "0701", BOUNDARY) == "urban-outside"  # urban beats construction
+    # One way round each, two outside rules on the same classes do not compete.
+    reverse = {**rows[1], "rule": "boundary-outside-urban", "a": BOUNDARY, "b": "urban"}
+    assert validate_matrix([rows[1], reverse], CLASSES) == []
+    assert validate_matrix([rows[1], {**rows[2], "a": "urban"}], CLASSES) == [
+        "row 3 (over): same pair as rule 'urban-outside'"
+    ]
+    assert name_in(matrix, "0703", BOUNDARY) == "built-outside"
+    assert name_in(matrix, BOUNDARY, "0703") is None
 
 
 def test_the_three_lines_must_not_overlap() -> None:
@@ -272,6 +368,8 @@ def test_validation_lists_every_problem() -> None:
          "description": "", "description_en": "x"},
         {"rule": "again", "a": "10", "b": "05", "severity": "soft",
          "description": "重复", "description_en": "again"},
+        {"rule": "within", "a": "07", "b": "line:urban_boundary", "severity": "soft",
+         "description": "内", "description_en": "within", "kind": "inside"},
     ]  # fmt: skip
     problems = validate_matrix(rows, CLASSES)
     assert problems == [
@@ -281,6 +379,7 @@ def test_validation_lists_every_problem() -> None:
         "row 4 (typo): severity 'fatal' is not hard or soft",
         "row 5: description missing",
         "row 6 (again): same pair as rule 'wetland-vs-industrial'",
+        "row 7 (within): kind 'inside' is not overlap or outside",
     ]
     with pytest.raises(ValueError, match="unknown class code '0599'"):
         CompatibilityMatrix.from_rows(rows, CLASSES)

@@ -2,6 +2,25 @@
 schemes mapped onto them, and the default matrix of which pairs of classes conflict when two
 plans, or a plan and a control line, disagree on the same place (多规合一 差异图斑).
 
+Which classes are urban construction land (城镇建设用地, the `urban` column), the land that
+belongs inside the urban development boundary (城镇开发边界), is a judgement the guide leaves
+to the plans: it defines 城镇建设用地 by where land lies, not by class. Outside the boundary
+the rules (自然资发〔2023〕193号) forbid concentrated urban building, urban housing and
+development zones or industrial parks, and allow village building, linear and point
+infrastructure, mining, special uses and scattered urban sites with specific siting needs.
+So a class is flagged when the guide reserves it for towns or it is a use of concentrated
+urban building: 0701 城镇住宅用地 and 0702 城镇社区服务设施用地; 08 公共管理与公共服务用地
+except what villages have too (080403 中小学 and 080404 幼儿园, which 0704 leaves out,
+080602 基层医疗卫生设施 such as township health centres, 0807 社会福利 such as township old
+people's homes); all of 09 商业服务业用地; 1001 工业用地; 1101 物流仓储用地; 1401 公园绿地
+and 1403 广场用地; 1502 使领馆用地. Not flagged: 06 农业设施建设用地, 0703 农村宅基地 and 0704
+农村社区服务设施用地 (villages); 1002 采矿 and 1003 盐田; 1102 储备库 (strategic reserves); 12
+交通运输 and 13 公用设施 (regional and linear infrastructure, allowed outside); 1402 防护绿地
+(along roads and lines everywhere); 15 特殊用地 but embassies (military, religious, burial,
+detention: expressly allowed outside); 16 留白用地 (towns and villages alike). A parent class
+is flagged only when all its subclasses are: a plan that says only 07 does not say whether
+it builds town housing or homesteads.
+
 Everything here is pure: the seed CSVs (or an administrator's edited copies) in, plain
 objects out. The conflict finder calls `CompatibilityMatrix.rule_for` once per pair of
 overlapping patches, millions of times for a city, so a pair's answer is computed once.
@@ -17,6 +36,8 @@ from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
+
+from cityops.onemap.conflicts import OVERLAP, RULE_KINDS
 
 SEED_DIR: Final = Path(__file__).parent / "seed"
 CLASSES_SEED: Final = SEED_DIR / "landuse_classes.csv"
@@ -41,6 +62,9 @@ SCHEMES: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 MATRIX_COLUMNS: Final = ("rule", "a", "b", "severity", "description", "description_en")
+# Optional: a blank or missing kind is an overlap rule.
+KIND_COLUMN: Final = "kind"
+URBAN: Final = "urban"
 
 
 @dataclass(frozen=True)
@@ -54,6 +78,7 @@ class LandUseClass:
     name_en: str
     construction: bool  # 建设用地 (06–16) or a sea use that builds structures
     category: str  # one of CATEGORIES, for the default conflict rules
+    urban: bool = False  # 城镇建设用地: belongs inside the urban development boundary
 
 
 def load_classes(path: Path = CLASSES_SEED) -> dict[str, LandUseClass]:
@@ -64,11 +89,14 @@ def load_classes(path: Path = CLASSES_SEED) -> dict[str, LandUseClass]:
             code = row["code"].strip()
             if code in classes:
                 raise ValueError(f"{path.name} line {line}: code {code} appears twice")
-            if row["category"] not in CATEGORIES or row["construction"] not in ("0", "1"):
+            flags = (row["construction"], row.get(URBAN))
+            if row["category"] not in CATEGORIES or any(f not in ("0", "1") for f in flags):
                 raise ValueError(
                     f"{path.name} line {line}: category must be one of {', '.join(CATEGORIES)}"
-                    " and construction 0 or 1"
+                    " and construction and urban 0 or 1"
                 )
+            if flags == ("0", "1"):
+                raise ValueError(f"{path.name} line {line}: urban land must be construction land")
             classes[code] = LandUseClass(
                 code=code,
                 level=int(row["level"]),
@@ -77,6 +105,7 @@ def load_classes(path: Path = CLASSES_SEED) -> dict[str, LandUseClass]:
                 name_en=row["name_en"].strip(),
                 construction=row["construction"] == "1",
                 category=row["category"],
+                urban=row[URBAN] == "1",
             )
     return classes
 
@@ -141,8 +170,10 @@ def normalise(code: str | int | float, classes: Mapping[str, LandUseClass]) -> s
 
 @dataclass(frozen=True)
 class Rule:
-    """A pair of class patterns that conflict when found on the same place (either way
-    round), how badly, and what that means to the people resolving it."""
+    """A pair of class patterns that conflict, how badly, and what that means to the people
+    resolving it. An overlap rule: a and b found on the same place (either way round). An
+    outside rule: the part of a that lies outside b (urban construction land outside the
+    urban development boundary), read in that order only."""
 
     name: str
     a: str
@@ -150,22 +181,27 @@ class Rule:
     severity: str  # hard: a binding control is broken; soft: the plans must be reconciled
     description: str
     description_en: str
+    kind: str = OVERLAP  # one of RULE_KINDS
 
 
 class _Kind(Enum):
     CODE = "code"
     CATEGORY = "category"
     CONSTRUCTION = "construction"
+    URBAN = "urban"
     LINE = "line"
 
 
 # How specific a pattern is, so that the most specific rule wins. A code prefix beats any
 # category (a category spans at least one first-level class) and a longer prefix beats a
-# shorter one; a category beats `construction` (which spans eleven first-level classes and
-# some sea uses). A control line only ever matches itself.
-_CONSTRUCTION_WEIGHT: Final = 1
-_CATEGORY_WEIGHT: Final = 2
-_LINE_WEIGHT: Final = 10
+# shorter one; a category beats `urban` (parts of seven first-level classes), which beats
+# `construction` (eleven first-level classes and some sea uses). A control line only ever
+# matches itself. The weights were doubled to make room for urban's odd one: every
+# comparison without `urban` comes out as before.
+_CONSTRUCTION_WEIGHT: Final = 2
+_URBAN_WEIGHT: Final = 3
+_CATEGORY_WEIGHT: Final = 4
+_LINE_WEIGHT: Final = 20
 
 
 @dataclass(frozen=True)
@@ -178,11 +214,13 @@ class _Pattern:
 def _pattern(text: str) -> _Pattern:
     if text == CONSTRUCTION:
         return _Pattern(_Kind.CONSTRUCTION, text, _CONSTRUCTION_WEIGHT)
+    if text == URBAN:
+        return _Pattern(_Kind.URBAN, text, _URBAN_WEIGHT)
     if text.startswith(CATEGORY_PREFIX):
         return _Pattern(_Kind.CATEGORY, text.removeprefix(CATEGORY_PREFIX), _CATEGORY_WEIGHT)
     if text.startswith(LINE_PREFIX):
         return _Pattern(_Kind.LINE, text, _LINE_WEIGHT)
-    return _Pattern(_Kind.CODE, text, _CATEGORY_WEIGHT + len(text))
+    return _Pattern(_Kind.CODE, text, _CATEGORY_WEIGHT + 2 * len(text))
 
 
 def _pattern_problem(text: str, classes: Mapping[str, LandUseClass]) -> str | None:
@@ -205,7 +243,7 @@ def validate_matrix(
     row 1."""
     problems: list[str] = []
     names: dict[str, int] = {}
-    pairs: dict[frozenset[str], str] = {}
+    pairs: dict[tuple[str, str], str] = {}
     for number, row in enumerate(rows, start=2):
         missing = [c for c in MATRIX_COLUMNS if not (row.get(c) or "").strip()]
         if missing:
@@ -222,28 +260,43 @@ def validate_matrix(
         severity = row["severity"].strip()
         if severity not in SEVERITIES:
             problems.append(f"row {number} ({name}): severity {severity!r} is not hard or soft")
+        kind = _kind_of(row)
+        if kind not in RULE_KINDS:
+            problems.append(
+                f"row {number} ({name}): kind {kind!r} is not {' or '.join(RULE_KINDS)}"
+            )
         # The same pair twice: the later row never wins (ties go to the first), so it is
-        # surely a mistake of the person editing.
-        pair = frozenset((a, b))
-        if pair in pairs:
-            problems.append(f"row {number} ({name}): same pair as rule {pairs[pair]!r}")
-        pairs.setdefault(pair, name)
+        # surely a mistake of the person editing. An overlap rule answers both ways round,
+        # an outside rule only its own.
+        asked = [(a, b), (b, a)] if kind == OVERLAP else [(a, b)]
+        earlier = next((pairs[p] for p in asked if p in pairs), None)
+        if earlier is not None:
+            problems.append(f"row {number} ({name}): same pair as rule {earlier!r}")
+        for p in asked:
+            pairs.setdefault(p, name)
     return problems
 
 
+def _kind_of(row: Mapping[str, str | None]) -> str:
+    return (row.get(KIND_COLUMN) or "").strip() or OVERLAP
+
+
 def _rule(row: Mapping[str, str]) -> Rule:
-    return Rule(*(row[c].strip() for c in MATRIX_COLUMNS))
+    name, a, b, severity, description, description_en = (row[c].strip() for c in MATRIX_COLUMNS)
+    return Rule(name, a, b, severity, description, description_en, _kind_of(row))
 
 
 class CompatibilityMatrix:
     """Which pairs of classes (or class and control line) conflict, and how badly.
 
     A rule's sides are a code prefix (05 matches 0501 and 050101), `category:<category>`,
-    `construction` (any class flagged construction) or `line:<kind>` (a control-line
-    layer, passed to `rule_for` as that same string). Rules are symmetric. When several
+    `urban` (any class flagged urban), `construction` (any class flagged construction) or
+    `line:<kind>` (a control-line layer, passed to `rule_for` as that same string).
+    Overlap rules are symmetric; an outside rule matches `rule_for(a, b)` only with `a` on
+    its a side (`rule_for("0701", "line:urban_boundary")`, never the reverse). When several
     match, the most specific wins: each side scores (a longer code prefix more than a
-    shorter, any prefix more than a category, a category more than `construction`), the
-    highest total wins, and ties go to the earlier rule."""
+    shorter, any prefix more than a category, a category more than `urban`, `urban` more
+    than `construction`), the highest total wins, and ties go to the earlier rule."""
 
     def __init__(self, rules: Iterable[Rule], classes: Mapping[str, LandUseClass]) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
@@ -275,22 +328,28 @@ class CompatibilityMatrix:
         return cls.from_rows(rows, load_classes() if classes is None else classes)
 
     def rule_for(self, a: str, b: str) -> Rule | None:
-        """The rule for class (or control line) `a` meeting `b` on the same place, or None
-        when they do not conflict. Codes should be normalised (see `normalise`)."""
+        """The rule for class (or control line) `a` meeting `b` on the same place, or for
+        the part of `a` outside `b`; None when they do not conflict. Codes should be
+        normalised (see `normalise`)."""
         key = (a, b)
-        if key in self._cache:
-            return self._cache[key]
-        best: Rule | None = None
-        best_score = -1
+        if key not in self._cache:
+            # Both ways round at once: they share every overlap rule's test.
+            self._cache[key], self._cache[(b, a)] = self._best(a, b)
+        return self._cache[key]
+
+    def _best(self, a: str, b: str) -> tuple[Rule | None, Rule | None]:
+        best: list[Rule | None] = [None, None]
+        score = [-1, -1]
         for rule, pa, pb in self._compiled:
-            if (self._matches(pa, a) and self._matches(pb, b)) or (
-                self._matches(pa, b) and self._matches(pb, a)
-            ):
-                score = pa.weight + pb.weight
-                if score > best_score:  # strictly: a tie keeps the earlier rule
-                    best, best_score = rule, score
-        self._cache[key] = self._cache[(b, a)] = best
-        return best
+            forward = self._matches(pa, a) and self._matches(pb, b)
+            backward = self._matches(pa, b) and self._matches(pb, a)
+            if rule.kind == OVERLAP:
+                forward = backward = forward or backward
+            weight = pa.weight + pb.weight
+            for k, matched in enumerate((forward, backward)):
+                if matched and weight > score[k]:  # strictly: a tie keeps the earlier rule
+                    best[k], score[k] = rule, weight
+        return best[0], best[1]
 
     def _matches(self, pattern: _Pattern, token: str) -> bool:
         if pattern.kind is _Kind.LINE:
@@ -304,6 +363,8 @@ class CompatibilityMatrix:
             return False
         if pattern.kind is _Kind.CATEGORY:
             return found.category == pattern.value
+        if pattern.kind is _Kind.URBAN:
+            return found.urban
         return found.construction
 
     def _class_of(self, code: str) -> LandUseClass | None:
