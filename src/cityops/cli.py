@@ -539,6 +539,7 @@ def conflicts(
         Path | None, typer.Option(help="A folder to resume an interrupted run from")
     ] = None,
     note: Annotated[str, typer.Option(help="What this comparison is for")] = "",
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Chunks computed at once")] = 2,
 ) -> None:
     """Where the layers' current versions disagree (多规合一): every conflict patch, with its
     area on the ellipsoid, the classes and features on each side and the rule, kept as a run
@@ -556,7 +557,7 @@ def conflicts(
                 uow.session, layers, now=ctx.clock.now(), by="cli",
                 tolerances=Tolerances(min_area, min_width), checkpoint_dir=checkpoint,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
-                note=note,
+                note=note, threads=threads,
             )  # fmt: skip
         run_id = run.id
         done = (

@@ -94,6 +94,7 @@ def test_a_short_demo_runs_the_real_workflow(context: Any, session: Session) -> 
     layer_pairs = set(session.execute(select(Conflict.layer_a, Conflict.layer_b)).all())
     assert ("urban-plan-2017", "ecological-red-line") in layer_pairs
     assert ("urban-plan-2017", "permanent-farmland") in layer_pairs
+    assert ("urban-plan-2017", "urban-boundary") in layer_pairs  # built beyond the boundary
     handed = session.scalars(select(Conflict).where(Conflict.case_id.is_not(None))).all()
     assert len(handed) == 6 and sum(c.state == "resolved" for c in handed) == 2
     planning_cases = session.scalars(select(Case).where(Case.class_code == "E0606")).all()

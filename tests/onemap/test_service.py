@@ -10,10 +10,11 @@ import pyogrio
 import pytest
 from openpyxl import load_workbook
 from pyproj import Geod
+from shapely.geometry import box
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.onemap.conftest import OVERLAP, store_layers
-from tests.onemap.test_io import NOW
+from tests.onemap.test_io import NOW, write
 
 from cityops.auth.service import actor_of
 from cityops.bootstrap import Context
@@ -21,7 +22,14 @@ from cityops.cases.models import Case
 from cityops.errors import Conflict as ConflictError
 from cityops.errors import Invalid
 from cityops.onemap import service
-from cityops.onemap.models import Conflict, ConflictRun, Resolution
+from cityops.onemap.io import LayerImport, import_layer
+from cityops.onemap.models import (
+    Conflict,
+    ConflictRun,
+    ControlLine,
+    LayerKind,
+    Resolution,
+)
 
 EXACT = abs(Geod(ellps="GRS80").geometry_area_perimeter(OVERLAP)[0])
 
@@ -98,6 +106,33 @@ def test_a_run_with_nothing_in_conflict_writes_an_empty_report(
     assert service.write_patches(session, run.id, tmp_path / "none.gpkg") == 0
     assert pyogrio.read_info(tmp_path / "none.gpkg")["features"] == 0
     assert service.summarise(session, run.id).by_pair == []
+
+
+@pytest.mark.usefixtures("district")
+def test_urban_land_outside_the_development_boundary_is_a_conflict(
+    session: Session, tmp_path: Path
+) -> None:
+    # town housing half outside the boundary; a rural homestead outside it is allowed
+    housing = box(106.571, 29.5605, 106.573, 29.5615)
+    homestead = box(106.574, 29.5605, 106.575, 29.5615)
+    plan = write(tmp_path / "plan.gpkg", [housing, homestead], {"DLBM": ["0701", "0703"]})
+    edge = box(106.570, 29.560, 106.572, 29.562)
+    boundary = write(tmp_path / "boundary.gpkg", [edge], {"MC": ["城镇开发边界"]})
+    import_layer(session, plan, LayerImport("plan", "国土空间规划", LayerKind.PLAN, None,
+                                            "DLBM"), now=NOW)  # fmt: skip
+    import_layer(session, boundary, LayerImport("boundary", "城镇开发边界",
+                                                LayerKind.CONTROL_LINE,
+                                                ControlLine.URBAN_BOUNDARY), now=NOW)  # fmt: skip
+    run = service.run(session, ["plan", "boundary"], now=NOW)
+    (row,) = session.scalars(select(Conflict).where(Conflict.run_id == run.id)).all()
+    outside = box(106.572, 29.5605, 106.573, 29.5615)
+    assert (row.layer_a, row.class_a, row.layer_b, row.feature_b) == ("plan", "0701",
+                                                                      "boundary", None)  # fmt: skip
+    assert (row.class_b, row.difference) == ("line:urban_boundary", "control_line")
+    assert row.area_m2 == pytest.approx(
+        abs(Geod(ellps="GRS80").geometry_area_perimeter(outside)[0]), rel=1e-6
+    )
+    assert service.write_patches(session, run.id, tmp_path / "out.gpkg") == 1
 
 
 def test_a_run_needs_two_different_stored_layers(session: Session) -> None:

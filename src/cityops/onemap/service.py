@@ -112,6 +112,7 @@ def run(
     checkpoint_dir: Path | None = None,
     progress: conflicts.Progress | None = None,
     note: str = "",
+    threads: int = 1,
 ) -> ConflictRun:
     """Compare the named layers' current versions, every pair, and keep the run and each
     conflict patch it finds (in the caller's transaction)."""
@@ -136,12 +137,16 @@ def run(
     session.flush()
     streets = _Streets(session)
     layers = [engine_layer(session, n) for n in names]
-    report = conflicts.find_conflicts(layers, rules.rule_for, tolerances=tolerances,
-                                      checkpoint_dir=checkpoint_dir, progress=progress)  # fmt: skip
-    _store(session, record.id, report, streets)
+    # Each chunk's patches go to the database as the engine finishes it (keep=False): a
+    # city's run never holds all its patches in memory at once.
+    report = conflicts.find_conflicts(
+        layers, rules.rule_for, tolerances=tolerances, checkpoint_dir=checkpoint_dir,
+        progress=progress, threads=threads,
+        on_chunk=lambda chunk: _store(session, record.id, chunk, streets), keep=False,
+    )  # fmt: skip
     record.state = ConflictRunState.FINISHED.value
     record.finished_at = now
-    record.patch_count = len(report)
+    record.patch_count = report.count
     record.total_area_m2 = report.total_area_m2
     record.dropped_by_area = report.dropped_by_area
     record.dropped_by_width = report.dropped_by_width
@@ -370,9 +375,10 @@ def _describe(row: Conflict) -> str:
             return f"{layer}（{LINE_CLASS_NAMES.get(code, code)}）"
         return f"{layer}「{code} {names.get(code, '')}」".replace(" 」", "」")
 
-    where = "位于" if row.feature_b is not None else "在其范围以外"
-    return (f"【多规合一·规划冲突图斑】{side(row.layer_a, row.class_a)}与"
-            f"{side(row.layer_b, row.class_b)}冲突（规则：{row.rule}；{where}），"
+    a, b = side(row.layer_a, row.class_a), side(row.layer_b, row.class_b)
+    # An outside patch is the part of A beyond all of B (e.g. beyond the urban boundary).
+    what = f"{a}与{b}冲突" if row.feature_b is not None else f"{a}位于{b}以外"
+    return (f"【多规合一·规划冲突图斑】{what}（规则：{row.rule}），"
             f"面积 {row.area_m2:,.1f} m²（{row.area_m2 / 1e4:.4f} 公顷）。"
             f"比对批次 {row.run_id}，图斑编号 {row.id}。")  # fmt: skip
 
