@@ -181,3 +181,33 @@ def test_the_detector_runs_on_a_file_for_a_camera_and_says_what_it_found(
     assert "watching 1 camera(s): CAM-9" in out
     frames, detections = (int(n) for n in re.findall(r"(\d+) (?:frame|detection)\(s\)", out))
     assert frames > 0 and detections > 0
+
+
+@pytest.mark.usefixtures("database")
+def test_layers_are_imported_and_compared_with_an_edited_matrix(tmp_path: Path) -> None:
+    from tests.onemap.conftest import INDUSTRY, WETLAND
+    from tests.onemap.test_io import write
+
+    from cityops.onemap.landuse import COMPATIBILITY_SEED
+
+    run("migrate")
+    write(tmp_path / "land.gpkg", [WETLAND], {"DLBM": ["0501"]})
+    write(tmp_path / "urban.gpkg", [INDUSTRY], {"YDDM": ["M1"]})
+    run("import", "layer", str(tmp_path / "land.gpkg"), "--name", "land", "--title", "土地利用规划",
+        "--class-field", "DLBM")  # fmt: skip
+    run("import", "layer", str(tmp_path / "urban.gpkg"), "--name", "urban", "--title", "城市规划",
+        "--class-field", "YDDM", "--scheme", "gb50137_2011")  # fmt: skip
+    out = run("conflicts", "land", "urban", "--out", str(tmp_path / "c.gpkg"),
+              "--summary", str(tmp_path / "c.csv"), "--threads", "1")  # fmt: skip
+    assert "run 1: 1 conflict patches" in out
+    assert (tmp_path / "c-streets.csv").exists()
+    # a district whose matrix has no rule for forest swamp against industry finds nothing
+    rows = COMPATIBILITY_SEED.read_text(encoding="utf-8").splitlines()
+    kept = [r for r in rows if not r.startswith(("wetland-vs-", "forest-vs-"))]
+    (tmp_path / "mine.csv").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    out = run("conflicts", "land", "urban", "--matrix", str(tmp_path / "mine.csv"))
+    assert "run 2: 0 conflict patches" in out
+    (tmp_path / "bad.csv").write_text("rule,a\nx,99\n", encoding="utf-8")
+    refused = runner.invoke(app, ["conflicts", "land", "urban", "--matrix",
+                                  str(tmp_path / "bad.csv")])  # fmt: skip
+    assert refused.exit_code == 1 and "bad.csv" in refused.output

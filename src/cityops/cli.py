@@ -540,6 +540,10 @@ def conflicts(
     ] = None,
     note: Annotated[str, typer.Option(help="What this comparison is for")] = "",
     threads: Annotated[int, typer.Option(min=1, max=64, help="Chunks computed at once")] = 2,
+    matrix: Annotated[
+        Path | None,
+        typer.Option(help="Your own compatibility matrix (CSV, the columns of the shipped one)"),
+    ] = None,
 ) -> None:
     """Where the layers' current versions disagree (多规合一): every conflict patch, with its
     area on the ellipsoid, the classes and features on each side and the rule, kept as a run
@@ -547,7 +551,15 @@ def conflicts(
     from cityops.errors import DomainError
     from cityops.onemap import service
     from cityops.onemap.conflicts import Tolerances
+    from cityops.onemap.landuse import CompatibilityMatrix
 
+    rules = None
+    if matrix is not None:
+        try:
+            rules = CompatibilityMatrix.from_csv(_path(matrix))
+        except (ValueError, KeyError) as exc:
+            console.print(f"[red]{matrix}: {exc}[/red]")
+            raise typer.Exit(1) from None
     ctx = _context()
     uow = ctx.unit_of_work()
     try:
@@ -557,7 +569,7 @@ def conflicts(
                 uow.session, layers, now=ctx.clock.now(), by="cli",
                 tolerances=Tolerances(min_area, min_width), checkpoint_dir=checkpoint,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
-                note=note, threads=threads,
+                note=note, threads=threads, matrix=rules,
             )  # fmt: skip
         run_id = run.id
         done = (
