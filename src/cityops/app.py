@@ -18,7 +18,7 @@ from cityops.cases.api import router as cases_router
 from cityops.catalog.api import router as catalog_router
 from cityops.citizens import api as open311
 from cityops.config import Settings, get_settings
-from cityops.enforcement.api import router as enforcement_router
+from cityops.enforcement.registries.api import router as enforcement_router
 from cityops.ingest.api import router as ingest_router
 from cityops.ingest.sensorthings.api import router as sta_router
 from cityops.kpi.api import router as kpi_router

@@ -674,8 +674,8 @@ def import_enforcement_cmd(
 ) -> None:
     """The enforcement registries (执法依据, 执法事项, 执法主体, 执法人员), all-or-nothing;
     with no SOURCE, what is missing of the shipped sample."""
-    from cityops.enforcement.io import import_registries
-    from cityops.enforcement.service import load_seed
+    from cityops.enforcement.registries.io import import_registries
+    from cityops.enforcement.registries.service import load_seed
 
     path = _path(source) if source is not None else None
     today = datetime.now(ZoneInfo(get_settings().timezone)).date()

@@ -36,7 +36,7 @@ MODEL_MODULES = (
     "cityops.video.models",
     "cityops.citizens.models",
     "cityops.onemap.models",
-    "cityops.enforcement.models",
+    "cityops.enforcement.registries.models",
 )
 
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.orm import Session
 from tests.factories import DISTRICT
 
-from cityops.enforcement.io import ImportSummary
-from cityops.enforcement.service import SEED_REFERENCE_DAY, load_seed
+from cityops.enforcement.registries.io import ImportSummary
+from cityops.enforcement.registries.service import SEED_REFERENCE_DAY, load_seed
 from cityops.org.models import Region
 
 # The sample's street teams act in these streets of the demo district (渝中区).

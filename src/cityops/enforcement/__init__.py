@@ -1,1 +1,2 @@
-"""enforcement context: the four registries (legal basis, items, agencies, officers)."""
+"""enforcement context (123N): the registries, inspections, penalty cases, documents and
+supervision, each a subpackage of the same shape."""

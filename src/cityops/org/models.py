@@ -82,6 +82,10 @@ class Role(StrEnum):
     DEPARTMENT_HANDLER = "department_handler"  # 部门处置人员
     SUPERVISOR = "supervisor"  # 督办/领导查看
     PLANNER = "planner"  # 规划人员: the one map's layers and conflicts
+    OFFICER = "officer"  # 执法人员: inspections and penalty cases of their agency
+    ENFORCEMENT_LEAD = "enforcement_lead"  # 执法机构负责人: approves plans, filings, decisions
+    LEGAL_REVIEWER = "legal_reviewer"  # 法制审核人员
+    ENFORCEMENT_SUPERVISOR = "enforcement_supervisor"  # 执法监督人员
     ADMIN = "admin"
 
 
@@ -94,6 +98,10 @@ ROLE_NAMES_ZH = {
     Role.DEPARTMENT_HANDLER: "部门处置人员",
     Role.SUPERVISOR: "督办员",
     Role.PLANNER: "规划人员",
+    Role.OFFICER: "执法人员",
+    Role.ENFORCEMENT_LEAD: "执法机构负责人",
+    Role.LEGAL_REVIEWER: "法制审核人员",
+    Role.ENFORCEMENT_SUPERVISOR: "执法监督人员",
     Role.ADMIN: "管理员",
 }
 

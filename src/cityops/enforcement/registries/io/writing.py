@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cityops.db import upsert
-from cityops.enforcement.io.checks import ArticleKey
-from cityops.enforcement.models import (
+from cityops.enforcement.registries.io.checks import ArticleKey
+from cityops.enforcement.registries.models import (
     Agency,
     AgencyItem,
     AgencyRegion,

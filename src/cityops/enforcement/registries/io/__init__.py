@@ -14,9 +14,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cityops.enforcement.io.checks import CHECKS, REQUIRED, Known, Report
-from cityops.enforcement.io.tables import SHEETS, Table, filter_rows, read_tables, shift_dates
-from cityops.enforcement.io.writing import Counts, ImportSummary, Progress, Writer
+from cityops.enforcement.registries.io.checks import CHECKS, REQUIRED, Known, Report
+from cityops.enforcement.registries.io.tables import (
+    SHEETS,
+    Table,
+    filter_rows,
+    read_tables,
+    shift_dates,
+)
+from cityops.enforcement.registries.io.writing import Counts, ImportSummary, Progress, Writer
 from cityops.errors import ImportFailed
 
 __all__ = [

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from tests.enforcement.conftest import JIEFANGBEI, QIXINGGANG, TODAY
 from tests.factories import GRID_A
 
-from cityops.enforcement import repository, service
-from cityops.enforcement.io import Table, import_tables
-from cityops.enforcement.models import Agency, Item, Officer
+from cityops.enforcement.registries import repository, service
+from cityops.enforcement.registries.io import Table, import_tables
+from cityops.enforcement.registries.models import Agency, Item, Officer
 from cityops.errors import Invalid
 
 pytestmark = pytest.mark.usefixtures("seeded")

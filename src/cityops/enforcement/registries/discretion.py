@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from cityops.enforcement.models import GRADE_NAMES_ZH, Grade, Party
+from cityops.enforcement.registries.models import GRADE_NAMES_ZH, Grade, Party
 
 
 @dataclass(frozen=True)

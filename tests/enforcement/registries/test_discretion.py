@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from cityops.enforcement.discretion import BenchmarkRange, judge_fine
-from cityops.enforcement.models import Grade, Party
+from cityops.enforcement.registries.discretion import BenchmarkRange, judge_fine
+from cityops.enforcement.registries.models import Grade, Party
 
 # The Fire Protection Law Art. 60: organisations 5,000–50,000; individuals a warning or at
 # most 500. The Food Safety Law Art. 122: 50,000–100,000 below a goods value of 10,000,

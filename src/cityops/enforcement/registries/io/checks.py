@@ -12,14 +12,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cityops.enforcement.citation import (
+from cityops.enforcement.registries.citation import (
     ArticleRef,
     article_label,
     parse_number,
     parse_ref,
     split_list,
 )
-from cityops.enforcement.io.cells import (
+from cityops.enforcement.registries.io.cells import (
     GRADE_ALIASES,
     KIND_ALIASES,
     PARTY_ALIASES,
@@ -32,8 +32,8 @@ from cityops.enforcement.io.cells import (
     parse_place,
     parse_whole,
 )
-from cityops.enforcement.io.tables import Table
-from cityops.enforcement.models import (
+from cityops.enforcement.registries.io.tables import Table
+from cityops.enforcement.registries.models import (
     AGENCY_KIND_NAMES_ZH,
     GRADE_NAMES_ZH,
     ITEM_KIND_NAMES_ZH,

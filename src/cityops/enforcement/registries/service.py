@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cityops.enforcement import io, repository
-from cityops.enforcement.citation import citation, split_list
-from cityops.enforcement.credentials import (
+from cityops.enforcement.registries import io, repository
+from cityops.enforcement.registries.citation import citation, split_list
+from cityops.enforcement.registries.credentials import (
     EXPIRY_WARNING_DAYS,
     MIN_OFFICERS,
     OfficerCheck,
@@ -21,8 +21,8 @@ from cityops.enforcement.credentials import (
     covers,
     judge_officers,
 )
-from cityops.enforcement.discretion import BenchmarkRange, FineCheck, judge_fine
-from cityops.enforcement.models import (
+from cityops.enforcement.registries.discretion import BenchmarkRange, FineCheck, judge_fine
+from cityops.enforcement.registries.models import (
     Agency,
     AgencyItem,
     Article,
@@ -32,7 +32,7 @@ from cityops.enforcement.models import (
     Officer,
     Party,
 )
-from cityops.enforcement.schemas import (
+from cityops.enforcement.registries.schemas import (
     AgencyRead,
     AllowedRangeRead,
     ArticleHit,

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from tests.enforcement.conftest import TODAY
 from tests.factories import COMMUNITY_A1, STREET_A
 
-from cityops.enforcement.io import import_registries, read_tables
-from cityops.enforcement.models import (
+from cityops.enforcement.registries.io import import_registries, read_tables
+from cityops.enforcement.registries.models import (
     Agency,
     Article,
     Benchmark,
@@ -25,7 +25,7 @@ from cityops.enforcement.models import (
     Law,
     Officer,
 )
-from cityops.enforcement.service import load_seed
+from cityops.enforcement.registries.service import load_seed
 from cityops.errors import ImportFailed
 
 Write = Callable[[str, str], Path]

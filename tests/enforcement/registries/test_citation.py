@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cityops.enforcement.citation import (
+from cityops.enforcement.registries.citation import (
     ArticleRef,
     chinese_number,
     citation,

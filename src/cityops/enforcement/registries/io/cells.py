@@ -8,7 +8,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from cityops.enforcement.citation import parse_number
+from cityops.enforcement.registries.citation import parse_number
 
 
 def parse_date(text: str) -> date | None:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, literal, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
-from cityops.enforcement.models import (
+from cityops.enforcement.registries.models import (
     Agency,
     AgencyItem,
     AgencyRegion,

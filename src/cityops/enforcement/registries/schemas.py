@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from cityops.enforcement.models import Grade, Party
+from cityops.enforcement.registries.models import Grade, Party
 from cityops.kit.schemas import ReadSchema, Schema
 
 REGION_CODE = r"^\d{6,15}$"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from cityops.enforcement.credentials import (
+from cityops.enforcement.registries.credentials import (
     OfficerFacts,
     ProblemKind,
     covers,

@@ -11,9 +11,9 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Query
 
 from cityops.deps import PersonDep, UowDep
-from cityops.enforcement import repository, service
-from cityops.enforcement.models import AgencyKind, ItemKind, LawLevel
-from cityops.enforcement.schemas import (
+from cityops.enforcement.registries import repository, service
+from cityops.enforcement.registries.models import AgencyKind, ItemKind, LawLevel
+from cityops.enforcement.registries.schemas import (
     REGION_CODE,
     AgencyRead,
     ArticleHit,
