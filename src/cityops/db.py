@@ -37,6 +37,7 @@ MODEL_MODULES = (
     "cityops.citizens.models",
     "cityops.onemap.models",
     "cityops.enforcement.registries.models",
+    "cityops.enforcement.businesses.models",
 )
 
 
