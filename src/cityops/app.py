@@ -18,6 +18,7 @@ from cityops.cases.api import router as cases_router
 from cityops.catalog.api import router as catalog_router
 from cityops.citizens import api as open311
 from cityops.config import Settings, get_settings
+from cityops.enforcement.documents.api import router as documents_router
 from cityops.enforcement.registries.api import router as enforcement_router
 from cityops.ingest.api import router as ingest_router
 from cityops.ingest.sensorthings.api import router as sta_router
@@ -52,6 +53,7 @@ ROUTERS: list[APIRouter] = [
     open311.public,
     onemap_router,
     enforcement_router,
+    documents_router,
 ]
 # Open standards, each at its own prefix outside /api/v1 (OGC SensorThings at /sta/v1.1).
 STANDARDS: list[APIRouter] = [sta_router, open311.router, ogcapi.router]

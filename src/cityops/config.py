@@ -195,6 +195,19 @@ class Settings(BaseSettings):
     frigate_client_id: str = Field(
         default="cityops-frigate", description="The Frigate consumer's MQTT client id"
     )
+    # Enforcement documents (执法文书) as PDF: the faces are embedded (as subsets) in every
+    # document, so it prints the same anywhere. See docs/configuration.md.
+    pdf_font: Path | None = Field(
+        default=None,
+        description="The body face of enforcement documents: a TrueType .ttf, or a .ttc "
+        "collection with #N naming its face (仿宋 preferred, else a Song face); none: the "
+        "first known system font found",
+    )
+    pdf_title_font: Path | None = Field(
+        default=None,
+        description="The face of the agency name and the title (小标宋, else Hei or Song), "
+        "in the same form as pdf_font; none: the first known system font found",
+    )
     log_level: str = "INFO"
 
 

@@ -38,6 +38,7 @@ MODEL_MODULES = (
     "cityops.onemap.models",
     "cityops.enforcement.registries.models",
     "cityops.enforcement.businesses.models",
+    "cityops.enforcement.documents.models",
 )
 
 

@@ -1,13 +1,15 @@
 """Regulated businesses (监管对象): who they are, what kind of business they run, their
 licences, and where they are (street, grid, point).
 
+An officer recorded as conflicting with a business (回避) is never drawn to inspect it.
+
 A business's type decides which agencies a joint inspection invites (an internet café:
 fire rescue, market regulation, culture market, city management), through the enforcement
 items the type lists."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -75,3 +77,20 @@ class Licence(Base):
     issuer: Mapped[str] = mapped_column(String(200), default="")
     valid_from: Mapped[date | None]
     valid_until: Mapped[date | None]
+
+
+class OfficerConflict(Base):
+    """An officer who must not inspect a business (回避: a relative runs it, they worked
+    there, …); random draws and joint inspections leave them out."""
+
+    __tablename__ = "enforcement_officer_conflicts"
+
+    business_id: Mapped[int] = mapped_column(
+        ForeignKey("enforcement_businesses.id", ondelete="CASCADE"), primary_key=True
+    )
+    officer_id: Mapped[int] = mapped_column(
+        ForeignKey("enforcement_officers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    recorded_at: Mapped[datetime | None]

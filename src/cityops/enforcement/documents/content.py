@@ -86,6 +86,17 @@ class FilingApproval:
 
 
 @dataclass(frozen=True)
+class SignatureImage:
+    """A signature drawn on a screen (a PNG), printed on its line of a record: `role` is
+    party (当事人或现场负责人), witness (见证人) or officer (执法人员)."""
+
+    role: str
+    name: str
+    png: bytes
+    signed_on: date | None = None
+
+
+@dataclass(frozen=True)
 class OnSiteRecord:
     """现场检查笔录."""
 
@@ -99,6 +110,7 @@ class OnSiteRecord:
     present: str  # 现场负责人 / 见证人
     record: str  # 检查情况
     findings: tuple[str, ...] = ()
+    signatures: tuple[SignatureImage, ...] = ()  # drawn on the phone; else signed in ink
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,8 @@ class OrderToCorrect:
     requirement: str
     deadline: date
     issued_on: date
+    reconsideration: str = ""  # 复议机关, stated with the remedies when given
+    court: str = ""  # 管辖法院
 
 
 @dataclass(frozen=True)
@@ -203,4 +217,5 @@ __all__ = [
     "RectificationLine",
     "RectificationNotice",
     "ServiceProof",
+    "SignatureImage",
 ]
