@@ -132,6 +132,7 @@ def test_sweep_runs_the_scheduled_work_once_or_as_a_worker_until_terminated(
             "cityops-silence-sweep",
             "cityops-sensor-maintenance",
             "cityops-video-pruning",
+            "cityops-inspections",
         ]
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)

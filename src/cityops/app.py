@@ -18,7 +18,11 @@ from cityops.cases.api import router as cases_router
 from cityops.catalog.api import router as catalog_router
 from cityops.citizens import api as open311
 from cityops.config import Settings, get_settings
+from cityops.enforcement.businesses.api import router as businesses_router
 from cityops.enforcement.documents.api import router as documents_router
+from cityops.enforcement.inspections.api import router as inspections_router
+from cityops.enforcement.inspections.plans_api import router as plans_router
+from cityops.enforcement.penalties.api import router as penalties_router
 from cityops.enforcement.registries.api import router as enforcement_router
 from cityops.ingest.api import router as ingest_router
 from cityops.ingest.sensorthings.api import router as sta_router
@@ -53,7 +57,11 @@ ROUTERS: list[APIRouter] = [
     open311.public,
     onemap_router,
     enforcement_router,
+    businesses_router,
     documents_router,
+    inspections_router,
+    plans_router,
+    penalties_router,
 ]
 # Open standards, each at its own prefix outside /api/v1 (OGC SensorThings at /sta/v1.1).
 STANDARDS: list[APIRouter] = [sta_router, open311.router, ogcapi.router]

@@ -146,9 +146,11 @@ class Context:
 
     def scheduled_work(self) -> list[PeriodicThread]:
         """Every periodic job, each in a thread of its own (not started): the overdue sweep,
-        the silence sweep, sensor storage upkeep and the pruning of the detection log. One
-        API process runs them (the scheduler), or `cityops sweep --loop` beside several."""
+        the silence sweep, sensor storage upkeep, the pruning of the detection log, the
+        joint inspections' reminders and the supervision rules. One API process runs them
+        (the scheduler), or `cityops sweep --loop` beside several."""
         from cityops.cases.jobs import sweep_thread
+        from cityops.enforcement.inspections.jobs import upkeep_thread
         from cityops.sensing.jobs import maintenance_thread, silence_thread
         from cityops.video.jobs import pruning_thread
 
@@ -158,6 +160,7 @@ class Context:
             silence_thread(self, settings.silence_sweep_seconds),
             maintenance_thread(self, settings.sensor_maintenance_seconds),
             pruning_thread(self, settings.video_maintenance_seconds),
+            upkeep_thread(self),
         ]
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:

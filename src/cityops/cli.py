@@ -690,6 +690,34 @@ def import_enforcement_cmd(
         _run_import("enforcement", run)
 
 
+@import_app.command("businesses")
+def import_businesses_cmd(
+    source: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A folder of business_types, businesses, licences and conflicts files "
+            "(CSV/XLSX, any of them), a workbook with those sheets, or one such file; the "
+            "shipped sample if none"
+        ),
+    ] = None,
+) -> None:
+    """The directory of regulated businesses (监管对象名录库), all-or-nothing; with no
+    SOURCE, what is missing of the shipped sample (load `import enforcement` first)."""
+    from cityops.enforcement.businesses.io import import_businesses
+    from cityops.enforcement.businesses.service import load_seed
+
+    path = _path(source) if source is not None else None
+    with progress_bar() as bar:
+        progress = _phases(bar)
+
+        def run(session: Session) -> object:
+            if path is None:
+                return load_seed(session, progress=progress)
+            return import_businesses(session, path, progress=progress)
+
+        _run_import("businesses", run)
+
+
 OutArg = Annotated[Path, typer.Argument(help="The file to write; its suffix picks the format")]
 
 

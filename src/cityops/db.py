@@ -39,6 +39,8 @@ MODEL_MODULES = (
     "cityops.enforcement.registries.models",
     "cityops.enforcement.businesses.models",
     "cityops.enforcement.documents.models",
+    "cityops.enforcement.inspections.models",
+    "cityops.enforcement.penalties.models",
 )
 
 

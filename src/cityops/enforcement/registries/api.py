@@ -182,6 +182,23 @@ def list_officers(
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
 
 
+@router.get("/officers/me", summary="Your own officer rows (one per agency you act for)")
+def my_officer_rows(uow: UowDep, caller: PersonDep) -> list[OfficerRead]:
+    """The active registry rows linked to your person, with their agencies and your phone
+    in full; 404 when none is."""
+    rows = (
+        repository.officers_of_person(uow.session, caller.actor.id)
+        if caller.actor.id is not None
+        else []
+    )
+    if not rows:
+        raise NotFound(
+            "you are not recorded as an active enforcement officer: no officer row of the "
+            "registry is linked to your person (ask the registry's keeper to link it)"
+        )
+    return service.officer_reads(rows, privileged=True)
+
+
 @router.get("/officers/{officer_id}", summary="One officer")
 def get_officer(officer_id: int, uow: UowDep, caller: PersonDep) -> OfficerRead:
     """The officer and their certificate; the phone in full only for admins and supervisors."""

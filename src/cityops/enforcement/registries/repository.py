@@ -233,6 +233,13 @@ def officers_query(
     return query
 
 
+def officers_of_person(session: Session, person_id: int) -> list[Officer]:
+    """The active officer rows linked to a person (Officer.person_id), one per agency they
+    act for."""
+    query = select(Officer).where(Officer.person_id == person_id, Officer.active.is_(True))
+    return list(session.scalars(query.order_by(Officer.agency_id, Officer.id)))
+
+
 def officers_by_id(session: Session, ids: Sequence[int]) -> list[Officer]:
     if not ids:
         return []
