@@ -78,6 +78,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/readings.py
 	$(BIN)/python bench/video.py
 	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/enforcement.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules $(VENDOR)

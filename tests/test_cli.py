@@ -117,6 +117,8 @@ def test_sweep_runs_the_scheduled_work_once_or_as_a_worker_until_terminated(
     run("migrate")
     out = run("sweep")
     assert "escalated 0 overdue case(s)" in out and "raised 0 silence alarm(s)" in out
+    assert "inspections: 0 reminder(s)" in out
+    assert "supervision: 0 flag(s) raised" in out
     env = {**os.environ, "CITYOPS_DATABASE_URL": database, "CITYOPS_HUB": "local"}
     command = [sys.executable, "-m", "cityops", "sweep", "--loop"]
     proc = subprocess.Popen(
@@ -133,6 +135,7 @@ def test_sweep_runs_the_scheduled_work_once_or_as_a_worker_until_terminated(
             "cityops-sensor-maintenance",
             "cityops-video-pruning",
             "cityops-inspections",
+            "cityops-enforcement-supervision",
         ]
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)

@@ -24,6 +24,7 @@ from cityops.enforcement.inspections.api import router as inspections_router
 from cityops.enforcement.inspections.plans_api import router as plans_router
 from cityops.enforcement.penalties.api import router as penalties_router
 from cityops.enforcement.registries.api import router as enforcement_router
+from cityops.enforcement.supervision.api import router as supervision_router
 from cityops.ingest.api import router as ingest_router
 from cityops.ingest.sensorthings.api import router as sta_router
 from cityops.kpi.api import router as kpi_router
@@ -62,6 +63,7 @@ ROUTERS: list[APIRouter] = [
     inspections_router,
     plans_router,
     penalties_router,
+    supervision_router,
 ]
 # Open standards, each at its own prefix outside /api/v1 (OGC SensorThings at /sta/v1.1).
 STANDARDS: list[APIRouter] = [sta_router, open311.router, ogcapi.router]

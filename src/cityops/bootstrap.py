@@ -151,6 +151,7 @@ class Context:
         (the scheduler), or `cityops sweep --loop` beside several."""
         from cityops.cases.jobs import sweep_thread
         from cityops.enforcement.inspections.jobs import upkeep_thread
+        from cityops.enforcement.supervision.jobs import supervision_thread
         from cityops.sensing.jobs import maintenance_thread, silence_thread
         from cityops.video.jobs import pruning_thread
 
@@ -161,6 +162,7 @@ class Context:
             maintenance_thread(self, settings.sensor_maintenance_seconds),
             pruning_thread(self, settings.video_maintenance_seconds),
             upkeep_thread(self),
+            supervision_thread(self, settings.enforcement_supervision_seconds),
         ]
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:

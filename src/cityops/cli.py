@@ -117,16 +117,20 @@ def sweep(
         bool,
         typer.Option(
             help="Run all the scheduled work, each job at its interval, until stopped "
-            "(the overdue and silence sweeps, sensor storage upkeep)"
+            "(the overdue and silence sweeps, sensor storage upkeep, inspection reminders, "
+            "supervision rules)"
         ),
     ] = False,
 ) -> None:
-    """Escalate overdue cases and raise alarms for silent devices, once; or, with --loop,
-    run all the scheduled work as a worker process beside API processes that run none."""
+    """Escalate overdue cases, raise alarms for silent devices, remind officers of joint
+    inspections and evaluate the supervision rules, once; or, with --loop, run all the
+    scheduled work as a worker process beside API processes that run none."""
     import signal
     import threading
 
     from cityops.cases.jobs import run_sweep
+    from cityops.enforcement.inspections.jobs import run_upkeep
+    from cityops.enforcement.supervision.jobs import run_supervision
     from cityops.sensing.jobs import run_silence_sweep
 
     ctx = _context()
@@ -137,6 +141,8 @@ def sweep(
         if not loop:
             console.print(f"escalated {run_sweep(ctx)} overdue case(s)")
             console.print(f"raised {run_silence_sweep(ctx)} silence alarm(s)")
+            console.print(f"inspections: {run_upkeep(ctx)} reminder(s) and re-inspection(s) due")
+            console.print(f"supervision: {run_supervision(ctx)} flag(s) raised")
             return
         configure_logging(ctx.settings.log_level)
         stop = threading.Event()

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     video_maintenance_seconds: int = Field(
         default=3600, ge=1, description="How often old detections are removed"
     )
+    enforcement_supervision_seconds: int = Field(
+        default=600, ge=60, description="How often every supervision rule is evaluated"
+    )
     run_scheduler: bool = Field(
         default=False,
         description="Run the overdue sweep inside the API process (`cityops serve` turns it on)",

@@ -41,6 +41,7 @@ MODEL_MODULES = (
     "cityops.enforcement.documents.models",
     "cityops.enforcement.inspections.models",
     "cityops.enforcement.penalties.models",
+    "cityops.enforcement.supervision.models",
 )
 
 
