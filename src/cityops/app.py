@@ -23,6 +23,7 @@ from cityops.enforcement.documents.api import router as documents_router
 from cityops.enforcement.inspections.api import router as inspections_router
 from cityops.enforcement.inspections.plans_api import router as plans_router
 from cityops.enforcement.penalties.api import router as penalties_router
+from cityops.enforcement.public import api as enforcement_public
 from cityops.enforcement.registries.api import router as enforcement_router
 from cityops.enforcement.supervision.api import router as supervision_router
 from cityops.ingest.api import router as ingest_router
@@ -64,6 +65,8 @@ ROUTERS: list[APIRouter] = [
     plans_router,
     penalties_router,
     supervision_router,
+    enforcement_public.staff,
+    enforcement_public.public,
 ]
 # Open standards, each at its own prefix outside /api/v1 (OGC SensorThings at /sta/v1.1).
 STANDARDS: list[APIRouter] = [sta_router, open311.router, ogcapi.router]

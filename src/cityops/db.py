@@ -40,6 +40,7 @@ MODEL_MODULES = (
     "cityops.enforcement.businesses.models",
     "cityops.enforcement.documents.models",
     "cityops.enforcement.inspections.models",
+    "cityops.enforcement.public.models",
     "cityops.enforcement.penalties.models",
     "cityops.enforcement.supervision.models",
 )
