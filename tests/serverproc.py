@@ -40,7 +40,7 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 60.0) -> None:
         env = dict(os.environ)
         env.update(
             {
@@ -66,7 +66,10 @@ class ServerProcess:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
-        raise RuntimeError("server did not start in time")
+        # A server that did not answer in time is not left running behind the test.
+        self.kill()
+        tail = self.log_path.read_text()[-2000:]
+        raise RuntimeError(f"server did not start in {timeout:.0f} s: {tail}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers, no flushing; what was committed is all that is left."""

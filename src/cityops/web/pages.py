@@ -145,3 +145,31 @@ def worker_service_worker() -> FileResponse:
         media_type="text/javascript",
         headers={"Cache-Control": "no-cache"},  # a new version takes effect on the next visit
     )
+
+
+@router.get("/enforcement/", response_class=HTMLResponse)
+def enforcement_desk(request: Request) -> HTMLResponse:
+    """The enforcement desk (执法工作台): inspection plans and random draws, joint
+    inspections and their invitations, inspections and penalty cases with their deadlines."""
+    return _page(request, "enforcement_desk.html")
+
+
+@router.get("/enforcement/app/", response_class=HTMLResponse)
+def enforcement_app(request: Request) -> HTMLResponse:
+    """The officer's phone page (移动执法): today's inspections, checklists, photos,
+    signatures and the documents."""
+    return _page(request, "enforcement_app.html")
+
+
+@router.get("/enforcement/supervision/", response_class=HTMLResponse)
+def enforcement_supervision(request: Request) -> HTMLResponse:
+    """The supervisor's page (执法监督): flags with their evidence, trends per agency and
+    the drill-down to the inspection or case."""
+    return _page(request, "enforcement_supervision.html")
+
+
+@router.get("/enforcement/public/", response_class=HTMLResponse)
+def enforcement_public(request: Request) -> HTMLResponse:
+    """The public entrance (办事入口): published inspection results and penalty decisions,
+    a business's own notices and deadlines with proof of rectification, complaints."""
+    return _page(request, "enforcement_public.html")

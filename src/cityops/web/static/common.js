@@ -157,3 +157,22 @@ export async function blobUrl(url) {
   }
   return blobs.get(url);
 }
+
+// A phone photo is several megabytes: scaled down to `maxSide` pixels and re-encoded as a
+// JPEG before it is sent. A picture the browser cannot decode goes as it is, and the server
+// says whether it takes it.
+export async function shrinkPhoto(file, maxSide = 1600) {
+  try {
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.82));
+    if (!blob) return file;
+    return new File([blob], file.name.replace(/\.[^.]*$/, "") + ".jpg", { type: "image/jpeg" });
+  } catch {
+    return file;
+  }
+}

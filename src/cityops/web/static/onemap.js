@@ -9,7 +9,7 @@ import { ApiError, api, formatTime, logIn, token, whenUnauthorized, words } from
 const TEXT = {
   zh: {
     title: "国土空间“一张图”", login: "登录", username: "用户名", password: "密码", sign_in: "登录",
-    logout: "退出", lang: "English", bad_login: "用户名或密码错误", nav_console: "调度台",
+    logout: "退出", lang: "English", bad_login: "用户名或密码错误", nav_console: "调度台", nav_enforcement: "执法工作台",
     nav_sensors: "物联感知", nav_video: "视频监控", layers: "图层", g_plan: "规划", g_base: "现状",
     g_control_line: "三区三线", g_grids: "网格", g_conflicts: "冲突图斑",
     no_layers: "还没有图层。请在服务器上用 cityops import layer 导入规划、现状或控制线图层，例如：",
@@ -52,7 +52,7 @@ const TEXT = {
   },
   en: {
     title: "One map", login: "Log in", username: "Username", password: "Password", sign_in: "Log in",
-    logout: "Log out", lang: "中文", bad_login: "Wrong username or password", nav_console: "Console",
+    logout: "Log out", lang: "中文", bad_login: "Wrong username or password", nav_console: "Console", nav_enforcement: "Enforcement",
     nav_sensors: "Sensors", nav_video: "Video", layers: "Layers", g_plan: "Plans", g_base: "Present use",
     g_control_line: "Control lines", g_grids: "Grids", g_conflicts: "Conflicts",
     no_layers: "No layers yet. Import plans, present land use or control lines on the server with "

@@ -9,7 +9,7 @@ const TEXT = {
   zh: {
     title: "物联感知", login: "登录", username: "用户名", password: "密码", sign_in: "登录",
     logout: "退出", online: "在线", offline: "离线", lang: "English", bad_login: "用户名或密码错误",
-    nav_console: "调度台", nav_video: "视频监控", nav_onemap: "一张图", devices: "设备", pick_device: "选择设备…", device_count: "{n} 台设备",
+    nav_console: "调度台", nav_video: "视频监控", nav_onemap: "一张图", nav_enforcement: "执法工作台", devices: "设备", pick_device: "选择设备…", device_count: "{n} 台设备",
     no_device: "在地图上点选设备，查看读数、曲线和告警", latest: "最新读数",
     range_1h: "近1小时", range_24h: "近1天", range_7d: "近1周", no_readings: "该时段无读数",
     alarms: "告警", count: "共 {n} 条", no_alarms: "没有符合条件的告警",
@@ -28,7 +28,7 @@ const TEXT = {
   en: {
     title: "Sensors", login: "Log in", username: "Username", password: "Password", sign_in: "Log in",
     logout: "Log out", online: "Online", offline: "Offline", lang: "中文",
-    bad_login: "Wrong username or password", nav_console: "Console", nav_video: "Video", nav_onemap: "One map", devices: "Devices",
+    bad_login: "Wrong username or password", nav_console: "Console", nav_video: "Video", nav_onemap: "One map", nav_enforcement: "Enforcement", devices: "Devices",
     pick_device: "Choose a device…", device_count: "{n} devices",
     no_device: "Pick a device on the map to see its readings, chart and alarms", latest: "Latest readings",
     range_1h: "Last hour", range_24h: "Last day", range_7d: "Last week", no_readings: "No readings in this period",

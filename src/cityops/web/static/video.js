@@ -11,7 +11,7 @@ const TEXT = {
   zh: {
     title: "视频监控墙", login: "登录", username: "用户名", password: "密码", sign_in: "登录",
     logout: "退出", online: "在线", offline: "离线", lang: "English", bad_login: "用户名或密码错误",
-    nav_console: "调度台", nav_sensors: "物联感知", nav_onemap: "一张图", cameras: "摄像头", camera_count: "{n} 路",
+    nav_console: "调度台", nav_sensors: "物联感知", nav_onemap: "一张图", nav_enforcement: "执法工作台", cameras: "摄像头", camera_count: "{n} 路",
     wall: "监控画面", search: "搜索名称或编号", no_cameras: "辖区内没有可查看的摄像头",
     no_camera: "在地图上或监控画面中点选摄像头，查看抓拍、分析区域和规则", no_shot: "暂无抓拍",
     detections: "实时检测", all_cameras: "全部摄像头", no_detections: "暂无检测记录", count: "共 {n} 条",
@@ -41,7 +41,7 @@ const TEXT = {
   en: {
     title: "Video wall", login: "Log in", username: "Username", password: "Password", sign_in: "Log in",
     logout: "Log out", online: "Online", offline: "Offline", lang: "中文",
-    bad_login: "Wrong username or password", nav_console: "Console", nav_sensors: "Sensors", nav_onemap: "One map",
+    bad_login: "Wrong username or password", nav_console: "Console", nav_sensors: "Sensors", nav_onemap: "One map", nav_enforcement: "Enforcement",
     cameras: "Cameras", camera_count: "{n} in all", wall: "Camera views", search: "Search name or code",
     no_cameras: "No camera in your area", no_shot: "No snapshot yet",
     no_camera: "Pick a camera on the map or a view to see its snapshot, zones and rules",
