@@ -54,7 +54,9 @@ def prepare(url: str) -> tuple[str, list[tuple[float, float, float, float]]]:
     from cityops.migrate import upgrade
     from cityops.org.models import Region
 
-    settings = Settings(database_url=url)
+    # The demo issues enforcement documents: their PDFs go to a folder of the run's own.
+    blobs = Path(tempfile.mkdtemp(prefix="cityops-bench-blobs-"))
+    settings = Settings(database_url=url, storage_dir=blobs)
     context = build_context(settings)
     upgrade(context.engine)
     build_demo(context, until=date(2026, 11, 24), seed=7, days=0)

@@ -160,7 +160,9 @@ def build_district(url: str) -> list[BaseGeometry]:
     from cityops.demo.service import build_demo
     from cityops.migrate import upgrade
 
-    context = build_context(Settings(database_url=url))
+    # The demo issues enforcement documents: their PDFs go to a folder of the run's own.
+    blobs = Path(tempfile.mkdtemp(prefix="cityops-bench-blobs-"))
+    context = build_context(Settings(database_url=url, storage_dir=blobs))
     upgrade(context.engine)
     build_demo(context, until=date(2026, 11, 24), seed=7, days=0)
     with context.engine.connect() as conn:

@@ -839,6 +839,10 @@ def demo(
                       f"/report/track?ticket={summary.ticket}")  # fmt: skip
     console.print(f"one map: {summary.layers} layers, {summary.conflicts} conflict patches "
                   "between the plans and the control lines, at /onemap/")  # fmt: skip
+    stages = ", ".join(f"{stage} {n}" for stage, n in summary.penalty_cases.items())
+    console.print(f"enforcement: {summary.inspections} inspections, penalty cases ({stages}), "
+                  f"{summary.flags} supervision flags, {summary.complaints} complaints about "
+                  "conduct, at /enforcement/")  # fmt: skip
     _print_logins()
 
 
@@ -847,7 +851,7 @@ def _print_logins() -> None:
 
     console.print(f"demo logins (password [bold]{DEMO_PASSWORD}[/bold], for the demo only):")
     for username, role in WELL_KNOWN.items():
-        console.print(f"  {username:<12} {role}")
+        console.print(f"  {username:<14} {role}")
 
 
 @sensors_app.command("maintain")

@@ -106,7 +106,9 @@ def _fingerprint(tmp: Path, name: str) -> list[tuple[Any, ...]]:
     engine = make_engine(f"sqlite:///{tmp / name}", synchronous="NORMAL")
     import_all_models()
     Base.metadata.create_all(engine)
-    context = build_context(Settings(database_url=f"sqlite:///{tmp / name}"))
+    context = build_context(
+        Settings(database_url=f"sqlite:///{tmp / name}", storage_dir=tmp / f"{name}-blobs")
+    )
     build_demo(context, until=date(2026, 11, 24), days=1, cases_per_day=15, seed=3)
     with Session(engine) as s:
         rows = s.execute(

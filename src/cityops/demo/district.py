@@ -28,6 +28,26 @@ WELL_KNOWN = {
     "handler": "department_handler",
     "supervisor": "supervisor",
     "planner": "planner",
+    "officer": "officer",
+    "fireofficer": "officer",
+    "marketofficer": "officer",
+    "lead": "enforcement_lead",
+    "reviewer": "legal_reviewer",
+    "enfsupervisor": "enforcement_supervisor",
+}
+# Law enforcement staff, username → (role, scope, name). `cityops.demo.enforcement` ties each
+# to a registry officer of their agency through `Officer.person_id`: the street team of 解放碑
+# (officer, lead), fire rescue, market regulation, the culture market team (wenhua, who
+# declines the café's joint inspection; not printed) and the district's justice bureau
+# (reviewer, enfsupervisor). The sample's officers keep their names; the others are new.
+ENFORCEMENT_STAFF = {
+    "officer": ("officer", "500103010", "孙浩"),
+    "fireofficer": ("officer", DISTRICT_CODE, "张伟"),
+    "marketofficer": ("officer", DISTRICT_CODE, "刘洋"),
+    "wenhua": ("officer", DISTRICT_CODE, "赵磊"),
+    "lead": ("enforcement_lead", "500103010", "谭建华"),
+    "reviewer": ("legal_reviewer", DISTRICT_CODE, "罗静怡"),
+    "enfsupervisor": ("enforcement_supervisor", DISTRICT_CODE, "邓文斌"),
 }
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红娥建国志文斌宇浩凯鹏辉鑫波斌晨琳雪梅婷慧丹"
@@ -48,6 +68,7 @@ class Staff:
     handlers_of: dict[int, list[int]] = field(default_factory=dict)  # department → people
     street_office_of: dict[str, int] = field(default_factory=dict)  # street code → department
     names: dict[int, str] = field(default_factory=dict)
+    enforcement: dict[str, int] = field(default_factory=dict)  # username → person
 
 
 def _name(i: int) -> str:
@@ -87,11 +108,11 @@ def build_district(session: Session, *, start: datetime) -> Staff:
     counter = 0
 
     def person(username: str | None, roles: list[str], scope: str | None,
-               department_id: int | None = None) -> int:  # fmt: skip
+               department_id: int | None = None, name: str | None = None) -> int:  # fmt: skip
         nonlocal counter
         counter += 1
         code = username or f"p{counter:04d}"
-        p = Person(code=code, name=_name(counter), phone=f"1380238{counter:04d}", roles=roles,
+        p = Person(code=code, name=name or _name(counter), phone=f"1380238{counter:04d}", roles=roles,
                    scope_code=scope, department_id=department_id, active=True)  # fmt: skip
         session.add(p)
         session.flush()
@@ -137,5 +158,8 @@ def build_district(session: Session, *, start: datetime) -> Staff:
         ]  # fmt: skip
         if dept.code == "GH":
             staff.planner = person("planner", ["planner"], DISTRICT_CODE, dept.id)
+    # Last, so that adding them left everyone else's name and phone as they were.
+    for username, (role, scope, name) in ENFORCEMENT_STAFF.items():
+        staff.enforcement[username] = person(username, [role], scope, name=name)
     session.flush()
     return staff

@@ -21,8 +21,13 @@ from cityops.cases.service import sweep_overdue
 from cityops.citizens.intake import new_ticket
 from cityops.citizens.models import CitizenRequest, CitizenService
 from cityops.demo.district import DEMO_PASSWORD, WELL_KNOWN, build_district
+from cityops.demo.enforcement import add_enforcement
 from cityops.demo.history import Simulation
 from cityops.demo.plans import add_plans
+from cityops.enforcement.inspections.models import Inspection
+from cityops.enforcement.penalties.models import PenaltyCase
+from cityops.enforcement.public.models import Complaint
+from cityops.enforcement.supervision.models import Flag
 from cityops.ingest.models import SourceEvent
 from cityops.onemap.models import ConflictRun, Layer
 from cityops.org.models import Person, Region
@@ -42,6 +47,10 @@ class DemoSummary:
     ticket: str | None  # one of them, to follow on the residents' page
     layers: int  # of the one map
     conflicts: int  # patches found by the latest comparison of them
+    inspections: int  # enforcement visits (the café's joint inspection among them)
+    penalty_cases: dict[str, int]  # by stage
+    flags: int  # raised by the supervision rules' pass
+    complaints: int  # about enforcement conduct
 
 
 def has_district(context: Context) -> bool:
@@ -102,6 +111,8 @@ def build_demo(
         planner = actor_of(session.get_one(Person, staff.planner))
         add_plans(context, session, rng, now=end, planner=planner, progress=progress)
         uow.commit()
+        add_enforcement(context, session, rng, now=end, progress=progress)
+        uow.commit()
         return summary(context)
     finally:
         uow.close()
@@ -160,4 +171,9 @@ def summary(context: Context) -> DemoSummary:
             layers=int(session.scalar(select(func.count()).select_from(Layer)) or 0),
             conflicts=int(session.scalar(select(ConflictRun.patch_count).order_by(
                 ConflictRun.id.desc()).limit(1)) or 0),
+            inspections=int(session.scalar(select(func.count()).select_from(Inspection)) or 0),
+            penalty_cases={k: int(v) for k, v in sorted(session.execute(select(
+                PenaltyCase.stage, func.count()).group_by(PenaltyCase.stage)).all())},
+            flags=int(session.scalar(select(func.count()).select_from(Flag)) or 0),
+            complaints=int(session.scalar(select(func.count()).select_from(Complaint)) or 0),
         )  # fmt: skip
