@@ -263,19 +263,30 @@ def sign(page: Any, signer: str) -> None:
 
 class SignatureEndpoint:
     """Watches the signatures the page sends to the server (`POST …/signatures`, multipart:
-    role, name, officer_id, file) and checks the server took each one."""
+    role, name, officer_id, file) and what the server answered to each."""
 
     def __init__(self, page: Any, inspection_id: int) -> None:
         self.sent: list[Any] = []
+        self.answers: list[int] = []
         page.route(f"**/api/v1/enforcement/inspections/{inspection_id}/signatures**", self.handle)
 
     def handle(self, route: Any) -> None:
         request = route.request
-        response = route.fetch()
         if request.method == "POST":
             self.sent.append(request)
-            assert response.status in (200, 201), response.text()
+        response = route.fetch()
+        if request.method == "POST":
+            self.answers.append(response.status)
         route.fulfill(response=response)
+
+    def wait_for_answers(self, page: Any, count: int) -> None:
+        """The page keeps what was signed and sends it from its outbox: wait until the
+        server has answered `count` of them."""
+        for _ in range(300):
+            if len(self.answers) >= count:
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError(f"{len(self.answers)} of {count} signatures answered")
 
 
 def _field(body: bytes, name: str) -> str | None:
@@ -542,6 +553,12 @@ def street_team_finishes_and_they_sign(s: Story) -> None:
     team.wait_for_selector(f"[data-signer='{officer}'].signed img.signed")
     team.wait_for_selector("[data-signer=party].signed .signed-at:not([hidden])")
     s.phones.shot(team, "signatures")
+    endpoint.wait_for_answers(team, 2)
+    assert endpoint.answers[:2] == [201, 201]
+    stored = httpx.get(f"{s.server.url}{API}/inspections/{s.inspection_id}/signatures",
+                       headers=login(s.server, "jfb_sun"))  # fmt: skip
+    assert stored.status_code == 200, stored.text
+    assert sorted(x["role"] for x in stored.json()) == ["officer", "party"]
     party, mine = endpoint.sent[:2]
     assert party.headers["idempotency-key"] != mine.headers["idempotency-key"]
     body = party.post_data_buffer
