@@ -21,7 +21,13 @@ from cityops.db import upsert
 from cityops.enforcement.businesses.codes import credit_code_problem, id_number_problem
 from cityops.enforcement.businesses.models import Business, BusinessType, Licence, OfficerConflict
 from cityops.enforcement.registries.citation import split_list
-from cityops.enforcement.registries.io import Counts, ImportSummary, Progress, Table
+from cityops.enforcement.registries.io import (
+    Counts,
+    ImportSummary,
+    Progress,
+    Table,
+    check_then_write,
+)
 from cityops.enforcement.registries.io.cells import parse_date, parse_flag
 from cityops.enforcement.registries.io.checks import Report
 from cityops.enforcement.registries.models import Item, Officer
@@ -397,23 +403,9 @@ def import_tables(
 ) -> ImportSummary:
     """Check every table, then write them in order; ImportFailed (nothing written) lists
     every problem. With `keep_existing`, rows whose key exists are left as they are."""
-    report, known = Report(), Known.load(session)
-    parsed: dict[str, list[dict[str, Any]]] = {}
-    for name in SHEETS:
-        table = tables.get(name)
-        if table is None:
-            continue
-        missing = [c for c in REQUIRED[name] if c not in table.header]
-        for column in missing:
-            report.add(table, 1, column, "column missing")
-        if not missing:
-            parsed[name] = CHECKS[name](table, report, known)
-    if report.problems:
-        raise ImportFailed(report.problems)
     writer = _Writer(session, keep_existing, progress)
-    for name in SHEETS:
-        if name in parsed:
-            getattr(writer, name)(parsed[name])
+    check_then_write(tables, sheets=SHEETS, required=REQUIRED, checks=CHECKS,
+                     known=Known.load(session), writer=writer)  # fmt: skip
     return writer.summary
 
 

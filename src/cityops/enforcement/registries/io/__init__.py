@@ -9,8 +9,9 @@ basis, an agency's regions and powers and an officer's regions are replaced by t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -31,12 +32,46 @@ __all__ = [
     "ImportSummary",
     "Progress",
     "Table",
+    "check_then_write",
     "filter_rows",
     "import_registries",
     "import_tables",
     "read_tables",
     "shift_dates",
 ]
+
+
+K = TypeVar("K")
+
+
+def check_then_write(
+    tables: Mapping[str, Table],
+    *,
+    sheets: Sequence[str],
+    required: Mapping[str, Sequence[str]],
+    checks: Mapping[str, Callable[[Table, Report, K], list[dict[str, Any]]]],
+    known: K,
+    writer: object,
+) -> None:
+    """Check every table given (of `sheets`), then hand each one's rows to the writer's
+    method of the sheet's name, in the order of `sheets`; ImportFailed (nothing written)
+    lists every problem. The registries and the business directory import this way."""
+    report = Report()
+    parsed: dict[str, list[dict[str, Any]]] = {}
+    for name in sheets:
+        table = tables.get(name)
+        if table is None:
+            continue
+        missing = [c for c in required[name] if c not in table.header]
+        for column in missing:
+            report.add(table, 1, column, "column missing")
+        if not missing:
+            parsed[name] = checks[name](table, report, known)
+    if report.problems:
+        raise ImportFailed(report.problems)
+    for name in sheets:
+        if name in parsed:
+            getattr(writer, name)(parsed[name])
 
 
 def import_tables(
@@ -48,23 +83,9 @@ def import_tables(
 ) -> ImportSummary:
     """Check every table, then write them in order; ImportFailed (nothing written) lists
     every problem. With `keep_existing`, rows whose key exists are left as they are."""
-    report, known = Report(), Known.load(session)
-    parsed: dict[str, list[dict[str, Any]]] = {}
-    for name in SHEETS:
-        table = tables.get(name)
-        if table is None:
-            continue
-        missing = [c for c in REQUIRED[name] if c not in table.header]
-        for column in missing:
-            report.add(table, 1, column, "column missing")
-        if not missing:
-            parsed[name] = CHECKS[name](table, report, known)
-    if report.problems:
-        raise ImportFailed(report.problems)
     writer = Writer(session, keep_existing, progress)
-    for name in SHEETS:
-        if name in parsed:
-            getattr(writer, name)(parsed[name])
+    check_then_write(tables, sheets=SHEETS, required=REQUIRED, checks=CHECKS,
+                     known=Known.load(session), writer=writer)  # fmt: skip
     return writer.summary
 
 
